@@ -1,0 +1,182 @@
+"""The ``yibao`` command line: ingest, search, chat, convert."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.settings import Settings, get_settings
+
+cli = typer.Typer(help="医保助手 yibao：大学生医保问答", no_args_is_help=True, add_completion=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+def _settings(knowledge: Path | None = None) -> Settings:
+    s = get_settings()
+    return s.model_copy(update={"knowledge_dir": knowledge}) if knowledge else s
+
+
+@cli.command()
+def ingest(
+    knowledge: Annotated[Path | None, typer.Option(help="知识库目录（默认 YIBAO_KNOWLEDGE_DIR）")] = None,
+    rebuild: Annotated[bool, typer.Option(help="忽略已有索引，全部重建")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条")] = False,
+) -> None:
+    """构建或增量更新索引（Chroma + BM25）。"""
+    from ingest.errors import IngestError
+    from ingest.pipeline import run_ingest
+
+    s = _settings(knowledge)
+    with Progress(
+        TextColumn("[cyan]嵌入片段"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=quiet, transient=True,
+    ) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = run_ingest(
+                knowledge_dir=s.knowledge_dir, index_dir=s.index_dir, embedding_spec=s.embedding,
+                rebuild=rebuild, keep_builds=s.keep_builds, progress=on_progress,
+            )
+        except IngestError as exc:
+            raise _fail(f"{exc}\n已有索引未改动。") from exc
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    if report.status == "up_to_date":
+        out.print(f"索引已是最新（{report.build_id}，{report.chunks} 个片段），无需更新。")
+    else:
+        out.print(
+            f"索引已更新：{report.build_id}，{report.documents} 份文档，{report.chunks} 个片段；"
+            f"新嵌入 {report.embedded}，复用 {report.reused}，移除 {report.removed}，用时 {report.seconds:.1f} 秒。"
+        )
+        if report.changed_docs:
+            out.print("有变化的文档：" + "、".join(report.changed_docs))
+        if report.removed_docs:
+            out.print("已删除的文档：" + "、".join(report.removed_docs))
+    table = Table("城市", "片段数")
+    for city, n in report.per_city.items():
+        table.add_row(city, str(n))
+    out.print(table)
+
+
+def _check_city(city: str | None, s: Settings) -> None:
+    if city is None:
+        return
+    from ingest.documents import load_cities
+
+    cities = load_cities(s.knowledge_dir)
+    if city not in cities:
+        raise _fail(f"未知城市 “{city}”，可用：{'、'.join(cities)}")
+
+
+def _load(s: Settings):  # noqa: ANN202 - LoadedIndex, imported lazily
+    from app.retrieval.index import IndexNotReady, load_index
+
+    try:
+        return load_index(s.index_dir, embedding_spec=s.embedding)
+    except IndexNotReady as exc:
+        raise _fail(str(exc)) from exc
+
+
+@cli.command()
+def search(
+    query: Annotated[str, typer.Argument(help="问题")],
+    city: Annotated[str | None, typer.Option(help="城市 id：chongqing/dazhou/karamay/shanghai/wuhan")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="返回片段数")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """检索调试：打印最相关的片段及得分。"""
+    from app.retrieval.search import search as run_search
+
+    s = get_settings()
+    if not query.strip():
+        raise _fail("问题不能为空")
+    if mode not in ("hybrid", "bm25", "dense"):
+        raise _fail("mode 只能是 hybrid、bm25 或 dense")
+    _check_city(city, s)
+    hits = run_search(_load(s), query, city=city, k=k, mode=mode, candidates=s.candidate_k, rrf_k=s.rrf_k)  # type: ignore[arg-type]
+    if as_json:
+        rows = [
+            {**h.chunk.model_dump(), "score": round(h.score, 6), "bm25_rank": h.bm25_rank, "dense_rank": h.dense_rank}
+            for h in hits
+        ]
+        sys.stdout.write(json.dumps({"query": query, "city": city, "mode": mode, "hits": rows}, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not hits:
+        out.print("没有找到相关内容。")
+    for rank, h in enumerate(hits, 1):
+        c = h.chunk
+        out.print(f"[bold]{rank}. {h.score:.4f}[/] [dim]{c.chunk_id}[/] {c.city} · {c.doc_id} · {c.kind}")
+        out.print(f"   [green]{c.section}[/]")
+        out.print("   " + c.text.replace("\n", "\n   ")[:400])
+
+
+@cli.command()
+def chat(city: Annotated[str | None, typer.Option(help="城市 id")] = None) -> None:
+    """终端对话（当前显示检索到的指南原文）。输入 exit 退出。"""
+    from app.retrieval.search import search as run_search
+
+    s = get_settings()
+    _check_city(city, s)
+    index = _load(s)
+    out.print("医保助手（离线检索模式）。输入问题，exit 退出。" + (f" 城市：{city}" if city else ""))
+    while True:
+        try:
+            question = input("你：").strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            return
+        if question in {"exit", "quit", "退出"}:
+            return
+        if not question:
+            continue
+        hits = run_search(index, question, city=city, k=3, candidates=s.candidate_k, rrf_k=s.rrf_k)
+        for n, h in enumerate(hits, 1):
+            out.print(f"[{n}] [green]{h.chunk.title} › {h.chunk.section}[/]\n{h.chunk.text}\n")
+
+
+@cli.command()
+def convert(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".txt / .docx / .pdf 文件")],
+) -> None:
+    """把 .txt/.docx/.pdf 指南转成知识库 Markdown 格式（输出到标准输出，供人工校对）。"""
+    from ingest import convert as conv
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".docx":
+            body = conv.docx_to_markdown(path)
+        elif suffix == ".pdf":
+            body = conv.pdf_to_markdown(path)
+        elif suffix == ".txt":
+            body = conv.plain_text_to_markdown(path.read_text(encoding="utf-8"))
+        else:
+            raise _fail("只支持 .txt、.docx、.pdf")
+    except (UnicodeDecodeError, ValueError, OSError) as exc:
+        raise _fail(f"{path}: 无法转换（{exc}）") from exc
+    sys.stdout.write(body)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

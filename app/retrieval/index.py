@@ -1,0 +1,73 @@
+"""Load a finished index build (chunks, BM25, Chroma) once; searching never touches the disk again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from rank_bm25 import BM25Okapi
+
+from ingest import index_store as store
+from ingest.chunking import Chunk
+from ingest.embeddings import make_embeddings
+from ingest.errors import IngestError
+from ingest.tokenize import DomainTokenizer
+
+
+class IndexNotReady(RuntimeError):
+    """No usable index: the message says why and how to fix it (Chinese)."""
+
+
+@dataclass
+class LoadedIndex:
+    build: Path
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    bm25: BM25Okapi
+    tokenizer: DomainTokenizer
+    embeddings: Embeddings
+    vectorstore: Any  # langchain_chroma.Chroma
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    @property
+    def build_id(self) -> str:
+        return str(self.manifest["build_id"])
+
+
+def load_index(index_dir: Path, *, embeddings: Embeddings | None = None, embedding_spec: str | None = None) -> LoadedIndex:
+    build = store.current_build(index_dir)
+    if build is None:
+        raise IndexNotReady(f"索引不存在（{index_dir}），请先运行 yibao ingest")
+    try:
+        store.check_build(build)
+    except IngestError as exc:
+        raise IndexNotReady(str(exc)) from exc
+    manifest = store.read_manifest(build)
+    if manifest is None:
+        raise IndexNotReady(f"索引清单损坏（{build}），请运行 yibao ingest --rebuild")
+    spec = manifest["embedding"]["spec"]
+    if embedding_spec and embedding_spec != spec:
+        raise IndexNotReady(f"索引用 “{spec}” 构建，当前配置为 “{embedding_spec}”，请运行 yibao ingest")
+    try:
+        chunks, tokens = store.read_chunks(build)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexNotReady(f"索引片段文件损坏（{build}）：{exc}；请运行 yibao ingest --rebuild") from exc
+    if not chunks:
+        raise IndexNotReady("索引为空，请运行 yibao ingest")
+    from langchain_chroma import Chroma
+
+    embedder = embeddings or make_embeddings(spec)
+    vectorstore = Chroma(
+        client=store.chroma_client(build / "chroma"),
+        collection_name=store.COLLECTION,
+        embedding_function=embedder,
+    )
+    return LoadedIndex(
+        build=build, manifest=manifest, chunks=chunks, bm25=BM25Okapi(tokens),
+        tokenizer=DomainTokenizer(build / "dict"), embeddings=embedder, vectorstore=vectorstore,
+    )

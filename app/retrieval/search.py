@@ -1,0 +1,99 @@
+"""BM25, dense and hybrid search over a :class:`LoadedIndex`, filtered to a city plus national documents."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import BaseModel, ConfigDict
+
+from app.retrieval.fusion import rrf
+from app.retrieval.index import LoadedIndex
+from ingest.chunking import Chunk
+
+Mode = Literal["hybrid", "bm25", "dense"]
+NATIONAL = "national"
+
+
+class Hit(BaseModel):
+    chunk: Chunk
+    score: float
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+
+
+def city_scope(city: str | None) -> list[str] | None:
+    """The cities a question may draw on: its own and the national documents (None = all)."""
+    return None if not city else sorted({city, NATIONAL})
+
+
+def bm25_ranking(index: LoadedIndex, query: str, cities: list[str] | None, n: int) -> list[tuple[str, float]]:
+    tokens = index.tokenizer.tokenize(index.tokenizer.expand(query))
+    if not tokens:
+        return []
+    scores = index.bm25.get_scores(tokens)
+    if cities is not None:
+        allowed = np.array([c.city in cities for c in index.chunks])
+        scores = np.where(allowed, scores, -np.inf)
+    order = np.argsort(-scores, kind="stable")[:n]
+    return [(index.chunks[i].chunk_id, float(scores[i])) for i in order if scores[i] > 0]
+
+
+def dense_ranking(index: LoadedIndex, query: str, cities: list[str] | None, n: int) -> list[tuple[str, float]]:
+    where = {"city": {"$in": cities}} if cities else None
+    pairs = index.vectorstore.similarity_search_with_score(index.tokenizer.expand(query), k=n, filter=where)
+    # Chroma returns cosine distance; report similarity
+    return [(doc.metadata["chunk_id"], 1.0 - float(dist)) for doc, dist in pairs]
+
+
+def search(
+    index: LoadedIndex,
+    query: str,
+    *,
+    city: str | None = None,
+    k: int = 5,
+    mode: Mode = "hybrid",
+    candidates: int = 30,
+    rrf_k: int = 60,
+) -> list[Hit]:
+    cities = city_scope(city)
+    if mode == "bm25":
+        ranked = bm25_ranking(index, query, cities, k)
+        return [Hit(chunk=index.chunks[index.by_id[cid]], score=s, bm25_rank=r)
+                for r, (cid, s) in enumerate(ranked, 1)]
+    if mode == "dense":
+        ranked = dense_ranking(index, query, cities, k)
+        return [Hit(chunk=index.chunks[index.by_id[cid]], score=s, dense_rank=r)
+                for r, (cid, s) in enumerate(ranked, 1)]
+    sparse = [cid for cid, _ in bm25_ranking(index, query, cities, candidates)]
+    dense = [cid for cid, _ in dense_ranking(index, query, cities, candidates)]
+    b_rank = {cid: r for r, cid in enumerate(sparse, 1)}
+    d_rank = {cid: r for r, cid in enumerate(dense, 1)}
+    fused = rrf([sparse, dense], k=rrf_k)[:k]
+    return [
+        Hit(chunk=index.chunks[index.by_id[cid]], score=s, bm25_rank=b_rank.get(cid), dense_rank=d_rank.get(cid))
+        for cid, s in fused
+    ]
+
+
+class YibaoRetriever(BaseRetriever):
+    """LangChain retriever over the hybrid search; ``city`` scopes it to one city plus national documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    index: LoadedIndex
+    city: str | None = None
+    k: int = 5
+    mode: Mode = "hybrid"
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: object
+    ) -> list[Document]:
+        city = kwargs.get("city", self.city)
+        hits = search(self.index, query, city=city if isinstance(city, str) else None, k=self.k, mode=self.mode)
+        return [
+            Document(page_content=h.chunk.text, metadata={**h.chunk.metadata(), "score": h.score}, id=h.chunk.chunk_id)
+            for h in hits
+        ]

