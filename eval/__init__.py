@@ -1,0 +1,1 @@
+"""Evaluation and benchmarks for yibao (question sets, scorers, reports)."""
