@@ -52,7 +52,7 @@ def ingest(
         try:
             report = run_ingest(
                 knowledge_dir=s.knowledge_dir, index_dir=s.index_dir, embedding_spec=s.embedding,
-                rebuild=rebuild, keep_builds=s.keep_builds, progress=on_progress,
+                rebuild=rebuild, dense_chars=s.dense_chars, keep_builds=s.keep_builds, progress=on_progress,
             )
         except IngestError as exc:
             raise _fail(f"{exc}\n已有索引未改动。") from exc

