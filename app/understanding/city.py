@@ -1,0 +1,98 @@
+"""City and school detection from place names, districts and a gazetteer of schools (pure after loading)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+Source = Literal["param", "question", "session"]
+
+
+@dataclass(frozen=True)
+class Alias:
+    text: str
+    city: str | None  # a covered city id, or None for a city we have no guide for
+    school: str | None = None
+    place: str | None = None  # the uncovered city's name
+
+
+@dataclass
+class Gazetteer:
+    aliases: list[Alias]
+    not_followed_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _pattern: re.Pattern[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.aliases.sort(key=lambda a: len(a.text), reverse=True)  # longest first: 华中科技大学 before 华科
+        self._by_text = {a.text: a for a in self.aliases}
+        self._pattern = re.compile("|".join(re.escape(a.text) for a in self.aliases))
+
+    def find(self, text: str) -> list[Alias]:
+        """Every alias in ``text``, longest match first at each position, skipping excluded readings."""
+        assert self._pattern is not None
+        found = []
+        for m in self._pattern.finditer(text):
+            blocked = self.not_followed_by.get(m.group(0), ())
+            if any(text.startswith(b, m.end()) for b in blocked):
+                continue
+            found.append(self._by_text[m.group(0)])
+        return found
+
+
+def load_gazetteer(path: Path) -> Gazetteer:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    aliases: list[Alias] = []
+    for city, info in (data.get("covered") or {}).items():
+        aliases += [Alias(p, city) for p in info.get("places") or []]
+        for school, shorts in (info.get("schools") or {}).items():
+            aliases += [Alias(name, city, school) for name in [school, *(shorts or [])]]
+    for place, names in (data.get("uncovered") or {}).items():
+        aliases += [Alias(name, None, place=place) for name in names]
+    unique = {a.text: a for a in aliases}  # a later duplicate wins; keep the data free of them
+    blocked = {k: tuple(v) for k, v in (data.get("not_followed_by") or {}).items()}
+    return Gazetteer(list(unique.values()), blocked)
+
+
+@dataclass
+class CityGuess:
+    city: str | None = None
+    school: str | None = None
+    source: Source | None = None
+    mentioned: list[str] = field(default_factory=list)  # covered city ids named in the question, in order
+    uncovered: str | None = None  # a place we have no guide for, named in the question
+
+
+def detect_city(
+    text: str,
+    gazetteer: Gazetteer,
+    *,
+    explicit: str | None = None,
+    session_city: str | None = None,
+    session_school: str | None = None,
+) -> CityGuess:
+    """An explicit ``city`` wins; then what the question names; then the conversation."""
+    hits = gazetteer.find(text)
+    mentioned: list[str] = []
+    for a in hits:
+        if a.city and a.city not in mentioned:
+            mentioned.append(a.city)
+    school = next((a.school for a in hits if a.school), None)
+    uncovered = next((a.place for a in hits if a.city is None), None)
+    if explicit:
+        same = school if school and any(a.school == school and a.city == explicit for a in hits) else None
+        return CityGuess(explicit, same or (session_school if session_city == explicit else None), "param",
+                         mentioned, uncovered)
+    if len(mentioned) == 1:
+        return CityGuess(mentioned[0], school, "question", mentioned, uncovered)
+    if mentioned:  # several covered cities named: a comparison or a move; the first school's city leads
+        lead = next((a.city for a in hits if a.school), None)
+        return CityGuess(lead, school, "question" if lead else None, mentioned, uncovered)
+    if uncovered:
+        return CityGuess(None, None, None, [], uncovered)
+    if session_city:
+        return CityGuess(session_city, session_school, "session", [], None)
+    return CityGuess()

@@ -1,0 +1,37 @@
+"""Split a pasted message (a counselor's paste, a group chat) into separate questions (pure)."""
+
+from __future__ import annotations
+
+import re
+
+_MARKERS = re.compile(
+    r"(?:^|\s)(?:\d{1,2}[.、．)）]|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[）)]|第[一二三四五六七八九十]+[个，,、]?)"
+)
+_BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?=另外|还有一个|还有就是|再问一下|顺便问)")
+_SPEAKER = re.compile(r"^(?:[^：:\s]{1,12}(?:同学|学生|老师|家长|辅导员)?[A-Za-z0-9甲乙丙丁]?)\s*(?:问|说)?[：:]\s*")
+_FILLER = re.compile(r"^(?:老师|您|你|大家)?好[啊呀！!,，。~]*|^(?:谢谢|麻烦了|请问)[！!,，。~]*")
+_QUESTIONY = re.compile(r"[？?吗呢么]|怎么|怎样|如何|多少|哪|能不能|可不可以|是否|要不要|咋|啥|什么|几")
+
+
+def split_questions(text: str, *, min_chars: int = 4) -> list[str]:
+    """Questions in the order they appear; a single question comes back as itself."""
+    text = _MARKERS.sub("\n", text.strip())
+    pieces = []
+    for raw in _BREAKS.split(text):
+        piece = _SPEAKER.sub("", raw.strip())
+        piece = _FILLER.sub("", piece).strip(" ，,。；;~")
+        if piece:
+            pieces.append(piece)
+    questions: list[str] = []
+    for piece in pieces:
+        # a statement (context: "我是华科的大一新生") joins the question that follows it
+        if questions and not _QUESTIONY.search(questions[-1]):
+            questions[-1] = f"{questions[-1]}，{piece}"
+        elif len(piece) < min_chars and questions:
+            questions[-1] = f"{questions[-1]}{piece}"
+        else:
+            questions.append(piece)
+    if questions and not _QUESTIONY.search(questions[-1]) and len(questions) > 1:
+        tail = questions.pop()
+        questions[-1] = f"{questions[-1]}，{tail}"
+    return questions or ([text.strip()] if text.strip() else [])
