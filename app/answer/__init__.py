@@ -1,0 +1,1 @@
+"""Answer pipeline: understand → retrieve → compose (or calculate) → grounded answer with citations."""
