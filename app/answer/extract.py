@@ -1,0 +1,70 @@
+"""Pull calculator inputs out of a question's words and numbers (pure)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(万|w|W|千|k|K)?\s*(?:多)?\s*(元|块|rmb|RMB)?")
+
+
+def parse_cost(text: str) -> Decimal | None:
+    """The largest money amount in the text, in yuan (2万 → 20000, 3千块 → 3000, 1,200元 → 1200)."""
+    best: Decimal | None = None
+    for m in _AMOUNT.finditer(text):
+        number, unit, currency = m.group(1).replace(",", ""), m.group(2), m.group(3)
+        if not unit and not currency:
+            continue  # a bare number (a year, a level, "第2次") is not money
+        value = Decimal(number) * {"万": 10000, "w": 10000, "W": 10000, "千": 1000, "k": 1000, "K": 1000}.get(
+            unit or "", 1
+        )
+        best = value if best is None or value > best else best
+    return best
+
+
+def parse_level(text: str) -> int | None:
+    if re.search(r"三级|三甲|3级|三乙|省级|市级大医院", text):
+        return 3
+    if re.search(r"二级|2级|二甲|区级|县级|县医院|区医院", text):
+        return 2
+    if re.search(r"一级|1级|社区|卫生院|卫生服务中心|诊所|村卫生室", text):
+        return 1
+    return None
+
+
+def parse_admission(text: str) -> int:
+    m = re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*次", text)
+    if not m:
+        return 1
+    raw = m.group(1)
+    return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw, 1)
+
+
+def benefit_request(text: str, city: str) -> tuple[dict[str, Any], list[str]]:
+    """Calculator input from a question, plus Chinese notes on every assumption made."""
+    notes: list[str] = []
+    if "住院" in text:
+        care = "inpatient"
+    elif re.search(r"门诊|门急诊|急诊|看病|拿药|开药|挂号", text):
+        care = "outpatient"
+    else:
+        care = "inpatient"
+        notes.append("问题未说明门诊还是住院，按住院计算。")
+    level = parse_level(text)
+    if level is None:
+        level = 3
+        notes.append("问题未说明医院等级，按三级医疗机构计算。")
+    cost = parse_cost(text)
+    request = {
+        "city": city,
+        "care": care,
+        "hospital_level": level,
+        "cost": str(cost) if cost is not None else None,
+        "admission": parse_admission(text),
+        "hardship": bool(re.search(r"低保|特困|孤儿|困难|残疾|低收入|脱贫", text)),
+        "in_school": bool(re.search(r"校内|校医院|学校医院", text)),
+        "emergency": "急诊" in text,
+    }
+    return request, notes

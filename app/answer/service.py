@@ -1,0 +1,249 @@
+"""The answer pipeline: understand → (clarify | refuse | calculate | retrieve) → compose. No FastAPI here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from app.answer import compose as cmp
+from app.answer.extract import benefit_request, parse_admission, parse_cost, parse_level
+from app.answer.models import AskRequest, AskResponse, Clarification
+from app.answer.sessions import MemorySessionStore, SessionState
+from app.privacy import mask_pii
+from app.retrieval.index import LoadedIndex, load_index
+from app.retrieval.search import NATIONAL, city_scope, search
+from app.settings import Settings
+from app.understanding.city import Gazetteer, detect_city, load_gazetteer
+from app.understanding.intent import Intent, classify, has_amount
+from app.understanding.split import split_questions
+from ingest.chunking import Chunk
+from ingest.documents import City, load_cities, load_guides
+
+INTENT_HINTS = {
+    "benefit": "报销比例 起付标准 支付限额 待遇", "claim": "报销 材料 流程", "pay": "缴费标准 缴费时间",
+    "suspend": "暂停参保", "remote_care": "异地就医备案", "enroll": "参保登记", "graduate": "毕业后 医保",
+    "e_voucher": "医保电子凭证 激活", "calc": "起付标准 报销比例 支付限额",
+}
+FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|如果|还有|换成|要是)")
+NATIONAL_HOTLINE = "全国医保服务热线 12393"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def load_doc_infos(knowledge_dir: Path, cities: dict[str, City], today: dt.date) -> dict[str, cmp.DocInfo]:
+    infos = {}
+    for g in load_guides(knowledge_dir):
+        m = g.meta
+        infos[m.doc_id] = cmp.DocInfo(
+            doc_id=m.doc_id, city=m.city, city_name=cities[m.city].name, title=m.title,
+            policy_year=m.policy_year, valid_note=m.valid_note,
+            contacts=[c.model_dump(exclude_none=True) for c in m.contacts],
+            old=m.city != NATIONAL and m.policy_year < today.year - 1,
+        )
+    return infos
+
+
+class AnswerService:
+    def __init__(self, settings: Settings, *, index: LoadedIndex | None = None,
+                 sessions: MemorySessionStore | None = None, today: dt.date | None = None) -> None:
+        self.settings = settings
+        self.index = index or load_index(settings.index_dir, embedding_spec=settings.embedding)
+        self.cities = load_cities(settings.knowledge_dir)
+        self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
+        self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
+        self.sessions = sessions or MemorySessionStore()
+
+    @property
+    def covered(self) -> list[str]:
+        return [c for c in self.cities if c != NATIONAL]
+
+    # ---- public -------------------------------------------------------------------------------------
+    def ask(self, req: AskRequest) -> AskResponse:
+        question = _CONTROL.sub("", req.question).strip()
+        if not question:
+            raise ValueError("问题不能为空")
+        if req.city is not None and req.city not in self.covered:
+            raise ValueError(f"未知城市 “{req.city}”，可用：{'、'.join(self.covered)}")
+        session_id = req.session_id or self.sessions.new_id()
+        state = (self.sessions.get(session_id) if req.session_id else None) or SessionState()
+        questions = split_questions(question)
+        if len(questions) <= 1:
+            result = self._answer_one(question, req.city, state)
+        else:
+            parts = [self._answer_one(q, req.city, state) for q in questions]
+            result = _merge(parts, questions)
+        self.sessions.put(session_id, state)
+        return result.model_copy(update={"id": req.id, "session_id": session_id})
+
+    # ---- one question -----------------------------------------------------------------------------------
+    def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> AskResponse:
+        intent: Intent = classify(question)
+        follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8)
+        if follow_up and intent in ("other", "out_of_scope"):
+            intent = state.intent  # type: ignore[assignment]
+        if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
+            intent = "calc"
+        if intent == "out_of_scope":
+            return _reply(
+                "抱歉，我是大学生医保助手，只能回答参保、缴费、暂停参保、异地就医备案、报销和医保待遇等问题。"
+                "请换个与医保相关的问题试试。", None, intent, refused=True,
+            )
+        guess = detect_city(question, self.gazetteer, explicit=explicit_city,
+                            session_city=state.city, session_school=state.school)
+        city = guess.city
+        if city is None and len(guess.mentioned) > 1:
+            parts = [self._answer_one(f"{question}（{self.cities[c].name}）", c, state.model_copy())
+                     for c in guess.mentioned]
+            return _merge(parts, [self.cities[c].name for c in guess.mentioned])
+        state.intent = intent
+        state.last_question = mask_pii(question) if not (follow_up and intent == "calc") else state.last_question
+        if city is None and guess.uncovered:
+            return self._uncovered(question, guess.uncovered, intent)
+        if city is None:
+            return self._no_city(question, intent)
+        state.city, state.school = city, guess.school or (state.school if state.city == city else None)
+        if intent == "calc":
+            calc_question = f"{state.last_question} {question}" if follow_up else question
+            return self._calculate(calc_question, question if follow_up else None, city, intent)
+        query = f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question
+        return self._retrieve_and_compose(query, city, intent)
+
+    def _hits(self, query: str, city: str | None, k: int | None = None) -> list[Chunk]:
+        s = self.settings
+        return [h.chunk for h in search(self.index, query, city=city, k=k or s.top_k,
+                                        candidates=s.candidate_k, rrf_k=s.rrf_k)]
+
+    def _scorer(self, query: str, city: str | None) -> cmp.Scorer:
+        bm25, _ = self.index.bm25(city_scope(city))
+        tok = self.index.tokenizer
+        wanted = set(tok.tokenize(tok.expand(query)))
+
+        def score(text: str) -> float:
+            return float(sum(max(bm25.idf.get(t, 0.0), 0.0) for t in wanted & set(tok.tokenize(text))))
+
+        return score
+
+    def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> AskResponse:
+        hits = self._hits(query, city)
+        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(query, city),
+                                      city_name=self.cities[city].name)
+        if not hits or not composed.citations or cmp.lead_sentence(hits, self._scorer(query, city)) is None:
+            return self._not_in_guide(city, intent)
+        return _reply(composed.text, city, intent, citations=composed.citations)
+
+    def _not_in_guide(self, city: str, intent: Intent) -> AskResponse:
+        docs = [d for d in self.docs.values() if d.city == city]
+        contact = cmp.contact_line(docs, intent) or NATIONAL_HOTLINE
+        return _reply(f"【{self.cities[city].name}】抱歉，{self.cities[city].name}的医保指南里没有找到这个问题的答案，"
+                      f"我不想猜测。请咨询学校医保工作人员或：{contact}。", city, intent)
+
+    def _no_city(self, question: str, intent: Intent) -> AskResponse:
+        hits = self._hits(question, None)
+        if hits and hits[0].city == NATIONAL:
+            national = [h for h in hits if h.city == NATIONAL]
+            composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
+                                          score=self._scorer(question, None), city_name="全国")
+            if composed.citations:
+                return _reply(composed.text, None, intent, citations=composed.citations)
+        names = "、".join(self.cities[c].name for c in self.covered)
+        ask = f"各地医保政策不同，请问你在哪个城市或学校上学？目前有{names}的指南。"
+        return _reply(ask, None, intent, clarification=Clarification(question=ask, options=self.covered))
+
+    def _uncovered(self, question: str, place: str, intent: Intent) -> AskResponse:
+        national = [h for h in self._hits(question, NATIONAL, k=3) if h.city == NATIONAL]
+        composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
+                                      score=self._scorer(question, NATIONAL), city_name="全国")
+        names = "、".join(self.cities[c].name for c in self.covered)
+        head = (f"抱歉，目前没有{place}的大学生医保指南（现有：{names}），无法给出{place}的具体标准。"
+                f"全国通用的规定是：大中专学生原则上在学籍地参加居民医保。")
+        tail = f"具体办理请咨询学校医保工作人员（或学校所在地医保经办机构），也可拨打{NATIONAL_HOTLINE}。"
+        return _reply(f"{head}\n\n{composed.text}\n\n{tail}", None, intent, citations=composed.citations)
+
+    def _calculate(self, question: str, override: str | None, city: str, intent: Intent) -> AskResponse:
+        from app.calculator.service import CalcInputError, run_benefit
+
+        request, notes = benefit_request(question, city)
+        if override:  # a follow-up like "那二级医院呢": its own words win over the earlier question's
+            request, notes = _apply_override(request, notes, override)
+        if request["cost"] is None:
+            return self._retrieve_and_compose(question, city, "benefit")
+        try:
+            out = run_benefit(request, knowledge_dir=self.settings.knowledge_dir)
+        except CalcInputError as exc:
+            return _reply(f"无法计算：{exc}", city, intent)
+        calc = out.model_dump(mode="json")
+        calc["input"] = request
+        sources = self._section_chunks((s.source.doc_id, s.source.section) for s in out.steps if s.source)
+        if not out.computable:
+            text = f"【{self.cities[city].name}】{out.reason}"
+        else:
+            text = _calc_text(self.cities[city].name, out, notes)
+        hits = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
+        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(question, city),
+                                      city_name=self.cities[city].name, calculation_text=text,
+                                      calculation_sources=sources)
+        return _reply(composed.text, city, intent, citations=composed.citations, calculation=calc)
+
+    def _section_chunks(self, refs: Iterable[tuple[str, str]]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for doc_id, section in dict.fromkeys(refs):
+            chunk = next((c for c in self.index.chunks if c.doc_id == doc_id and c.section == section), None)
+            chunk = chunk or next((c for c in self.index.chunks if c.doc_id == doc_id and section in c.section),
+                                  None)
+            if chunk and chunk not in out:
+                out.append(chunk)
+        return out
+
+
+def _apply_override(request: dict[str, Any], notes: list[str], text: str) -> tuple[dict[str, Any], list[str]]:
+    request = dict(request)
+    if (level := parse_level(text)) is not None:
+        request["hospital_level"] = level
+        notes = [n for n in notes if "医院等级" not in n]
+    if (cost := parse_cost(text)) is not None:
+        request["cost"] = str(cost)
+    if "住院" in text:
+        request["care"] = "inpatient"
+    elif "门诊" in text:
+        request["care"] = "outpatient"
+    if "第" in text and "次" in text:
+        request["admission"] = parse_admission(text)
+    return request, notes
+
+
+def _calc_text(city_name: str, out: Any, notes: list[str]) -> str:
+    lines = [f"【{city_name}】按指南规则计算（{out.policy_year}年度标准）："]
+    for i, step in enumerate(out.steps, 1):
+        amount = f"{step.amount:,.2f}元" if step.amount is not None else ""
+        lines.append(f"{i}. {step.label}：{amount}（{step.rule}）")
+    lines.append(
+        f"结果：医保基金支付 {out.fund_pays:,.2f} 元（基本医保 {out.basic_pays:,.2f} 元，"
+        f"大病保险 {out.serious_illness_pays:,.2f} 元），个人负担 {out.out_of_pocket:,.2f} 元。"
+    )
+    lines += [f"说明：{n}" for n in [*notes, *out.notes]]
+    return "\n".join(lines)
+
+
+def _reply(answer: str, city: str | None, intent: Intent, **extra: Any) -> AskResponse:
+    return AskResponse(answer=answer, city=city, intent=intent, session_id="", **extra)
+
+
+def _merge(parts: list[AskResponse], labels: list[str]) -> AskResponse:
+    """Several answers in one reply; citation numbers are renumbered to stay unique."""
+    texts, citations, offset = [], [], 0
+    for i, (part, label) in enumerate(zip(parts, labels, strict=True), 1):
+        shift = offset
+        body = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + shift}]", part.answer)
+        texts.append(f"【问题{i}】{mask_pii(label)}\n{body}")
+        citations += [c.model_copy(update={"n": c.n + shift}) for c in part.citations]
+        offset += len(part.citations)
+    first = parts[0]
+    return first.model_copy(update={
+        "answer": "\n\n".join(texts), "citations": citations,
+        "calculation": next((p.calculation for p in parts if p.calculation), None),
+        "clarification": first.clarification,
+        "refused": all(p.refused for p in parts),
+        "parts": parts,
+    })
