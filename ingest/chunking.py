@@ -209,7 +209,7 @@ def table_rows(block: Block) -> tuple[list[str], list[list[str]]]:
 def row_sentence(*, city_name: str, caption: str, header: list[str], row: list[str]) -> str:
     """One table row as a sentence that carries the table's title and column headers."""
     pairs = [f"{h} {v}" if h else v for h, v in zip(header, row, strict=False) if v and v not in {"-", "—"}]
-    lead = " ".join(x for x in (city_name, caption) if x)
+    lead = caption if city_name and caption.startswith(city_name) else " ".join(x for x in (city_name, caption) if x)
     return f"{lead}：{'；'.join(pairs)}。" if lead else "；".join(pairs) + "。"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.answer.models import Citation
-from ingest.chunking import Chunk, split_sentences
+from ingest.chunking import Chunk
 
 MAX_BLOCKS = 3
 MAX_CHARS = 900
@@ -76,13 +76,18 @@ _FIGURE = re.compile(r"\d[\d,.]*\s*(?:元|万元|%|％)")
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[（(][一二三四五六七八九十\d]+[）)]|[-•])\s*")
 
 
+def _sentences(text: str) -> list[str]:
+    """Whole sentences (a list in one sentence, split by ；, stays together); lines are units too."""
+    return [s for line in text.splitlines() for s in re.findall(r"[^。！？!?]+[。！？!?]*", line) if s.strip()]
+
+
 def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False) -> tuple[int, str] | None:
     """The sentence that best answers the question among the top chunks: (hit index, sentence)."""
     best: tuple[float, int, str] | None = None
     local = any(c.city != "national" for c in hits[:3])
     for i, chunk in enumerate(hits[:3]):
         body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
-        units = [body] if chunk.kind == "table_row" else split_sentences(_plain(body).replace("\n", ""))
+        units = [body] if chunk.kind == "table_row" else _sentences(_plain(body))
         for sentence in units:
             sentence = _LIST_MARK.sub("", sentence.strip())
             if len(sentence) < 6 or sentence.startswith(("|", "表：")):
