@@ -14,7 +14,10 @@ from rich.table import Table
 
 from app.settings import Settings, get_settings
 
+from app.calculator.cli import calc_app
+
 cli = typer.Typer(help="医保助手 yibao：大学生医保问答", no_args_is_help=True, add_completion=False)
+cli.add_typer(calc_app, name="calc", help="医保待遇与参保资格计算器（输出 JSON）")
 out = Console()
 err = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Deterministic eligibility, fee and benefit calculator over ``knowledge/policies/*.yaml``."""
