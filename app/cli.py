@@ -131,6 +131,74 @@ def search(
         out.print("   " + c.text.replace("\n", "\n   ")[:400])
 
 
+def _service(s: Settings):  # noqa: ANN202 - AnswerService, imported lazily
+    from app.answer.service import AnswerService
+    from app.retrieval.index import IndexNotReady
+
+    try:
+        return AnswerService(s)
+    except IndexNotReady as exc:
+        raise _fail(str(exc)) from exc
+
+
+@cli.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="问题（用 --file 时省略）")] = None,
+    city: Annotated[str | None, typer.Option(help="城市 id：chongqing/dazhou/karamay/shanghai/wuhan")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="会话 id（沿用上文的城市和意图）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（与 POST /api/ask 相同）")] = False,
+    file: Annotated[Path | None, typer.Option("--file", exists=True, dir_okay=False,
+                                              help="JSONL：每行 {id, question, city?, session?}")] = None,
+) -> None:
+    """回答问题（嵌入式默认模式：检索 + 计算器，不需要大模型）。"""
+    from pydantic import ValidationError
+
+    from app.answer.models import AskRequest
+
+    s = get_settings()
+    if (question is None) == (file is None):
+        raise _fail("请给出一个问题，或用 --file 指定问题文件（二选一）")
+    svc = _service(s)
+    if file is None:
+        try:
+            req = AskRequest(question=question or "", city=city, session_id=session)
+            res = svc.ask(req)
+        except (ValidationError, ValueError) as exc:
+            raise _fail(_validation_message(exc)) from exc
+        if as_json:
+            sys.stdout.write(res.model_dump_json(exclude_none=False) + "\n")
+        else:
+            out.print(res.answer)
+        return
+    lines = file.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        row = None
+        try:
+            row = json.loads(line)
+            req = AskRequest(question=row.get("question", ""), city=row.get("city") or city,
+                             session_id=row.get("session") or row.get("session_id"), id=row.get("id"))
+            payload = svc.ask(req).model_dump(mode="json")
+        except (ValidationError, ValueError, AttributeError) as exc:
+            payload = {"id": row.get("id") if isinstance(row, dict) else None,
+                       "error": f"第 {number} 行：{_validation_message(exc)}"}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+def _validation_message(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        names = {"question": "问题", "city": "城市", "session_id": "会话 id", "id": "题目 id"}
+        return "；".join(f"{names.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else '输入'}：{e['msg']}"
+                        for e in exc.errors())
+    if isinstance(exc, json.JSONDecodeError):
+        return f"不是合法的 JSON（{exc.msg}）"
+    return str(exc)
+
+
 @cli.command()
 def chat(city: Annotated[str | None, typer.Option(help="城市 id")] = None) -> None:
     """终端对话（当前显示检索到的指南原文）。输入 exit 退出。"""
