@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +41,20 @@ class Settings(BaseSettings):
         default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint (Qwen, DeepSeek, vLLM, Ollama …); unset = no LLM."
+    )
+    llm_model: str | None = Field(default=None, description="Model name at that endpoint.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint, if it needs one.")
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    llm_max_tool_rounds: int = Field(default=3, ge=0, le=10, description="Calculator tool rounds per answer.")
     keep_builds: int = Field(
         default=2, ge=1, description="Index builds kept on disk (the current one and older ones)."
     )
+
+
+def llm_enabled(settings: Settings) -> bool:
+    return bool(settings.llm_base_url and settings.llm_model)
 
 
 @lru_cache(maxsize=1)

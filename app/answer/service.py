@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from app.answer.sessions import MemorySessionStore, SessionState
 from app.privacy import mask_pii
 from app.retrieval.index import LoadedIndex, load_index
 from app.retrieval.search import NATIONAL, city_scope, search
-from app.settings import Settings
+from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
 from app.understanding.intent import Intent, classify, has_amount
 from app.understanding.split import split_questions
@@ -29,7 +32,33 @@ INTENT_HINTS = {
 }
 FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|如果|还有|换成|要是)")
 NATIONAL_HOTLINE = "全国医保服务热线 12393"
+log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class Draft:
+    """What an LLM may rewrite: the question and the evidence behind the extractive answer."""
+
+    question: str
+    city: str | None
+    city_name: str | None
+    chunks: list[Chunk]
+    calculation: dict[str, Any] | None = None
+
+
+@dataclass
+class Answered:
+    response: AskResponse
+    draft: Draft | None = None
+
+
+@dataclass
+class StreamEvent:
+    type: str  # "delta" (answer text) | "final" (the whole AskResponse)
+    text: str = ""
+    response: AskResponse | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def load_doc_infos(knowledge_dir: Path, cities: dict[str, City], today: dt.date) -> dict[str, cmp.DocInfo]:
@@ -54,6 +83,12 @@ class AnswerService:
         self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
         self.sessions = sessions or MemorySessionStore()
+        self.llm: Any = None
+        if llm_enabled(settings):
+            from app.answer.llm import LLMWriter
+            from app.calculator.tools import make_calculator_tools
+
+            self.llm = LLMWriter(settings, make_calculator_tools(settings.knowledge_dir))
 
     @property
     def covered(self) -> list[str]:
@@ -61,6 +96,15 @@ class AnswerService:
 
     # ---- public -------------------------------------------------------------------------------------
     def ask(self, req: AskRequest) -> AskResponse:
+        final = None
+        for event in self.ask_stream(req):
+            if event.type == "final":
+                final = event.response
+        assert final is not None
+        return final
+
+    def ask_stream(self, req: AskRequest) -> Iterator[StreamEvent]:
+        """Answer text in pieces as it is ready, then the final response (same as :meth:`ask`)."""
         question = _CONTROL.sub("", req.question).strip()
         if not question:
             raise ValueError("问题不能为空")
@@ -69,16 +113,61 @@ class AnswerService:
         session_id = req.session_id or self.sessions.new_id()
         state = (self.sessions.get(session_id) if req.session_id else None) or SessionState()
         questions = split_questions(question)
-        if len(questions) <= 1:
-            result = self._answer_one(question, req.city, state)
-        else:
-            parts = [self._answer_one(q, req.city, state) for q in questions]
-            result = _merge(parts, questions)
+        parts: list[AskResponse] = []
+        for i, q in enumerate(questions, 1):
+            if len(questions) > 1:
+                yield StreamEvent("delta", f"{chr(10) * 2 if i > 1 else ''}【问题{i}】{mask_pii(q)}\n")
+            answered = self._answer_one(q, req.city, state)
+            part = answered.response
+            if answered.draft is not None and self.llm is not None:
+                part = yield from self._llm_answer(answered)
+            else:
+                yield from _pieces(part.answer)
+            parts.append(part)
         self.sessions.put(session_id, state)
-        return result.model_copy(update={"id": req.id, "session_id": session_id})
+        result = parts[0] if len(parts) == 1 else _merge(parts, questions)
+        yield StreamEvent("final", response=result.model_copy(update={"id": req.id, "session_id": session_id}))
+
+    def _llm_answer(self, answered: Answered) -> Iterator[StreamEvent]:
+        """Stream the LLM's checked sentences; fall back to the extractive answer if the LLM fails."""
+        from app.answer.llm import LLMResult
+
+        draft, base = answered.draft, answered.response
+        assert draft is not None
+        result = LLMResult()
+        if draft.calculation:
+            result.tool_outputs.append(json.dumps(draft.calculation, ensure_ascii=False))
+        shown = False
+        try:
+            for sentence in self.llm.stream(mask_pii(draft.question), draft.city_name, draft.chunks, result):
+                shown = True
+                yield StreamEvent("delta", sentence)
+        except Exception as exc:  # any endpoint failure: the embedded answer still stands
+            log.warning("LLM 调用失败，改用检索答案：%s", type(exc).__name__)
+            if not shown:
+                yield from _pieces(base.answer)
+                return base
+        if not result.text.strip():
+            yield from _pieces(base.answer)
+            return base
+        cites = cmp.CitationList(self.docs)
+        used = sorted({int(n) for n in re.findall(r"\[(\d+)\]", result.text) if 0 < int(n) <= len(draft.chunks)})
+        for n in used or range(1, len(draft.chunks) + 1):
+            cites.cite(draft.chunks[n - 1])
+        renumber = {str(n): str(i) for i, n in enumerate(used, 1)}
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber.get(m.group(1), m.group(1))}]", result.text.strip())
+        tail = []
+        if result.withheld:
+            tail.append("（部分数字未能在指南原文中核实，已略去，请以指南原文和经办机构答复为准。）")
+        tail.append("来源：\n" + cmp.sources_block(cites.items))
+        for piece in tail:
+            yield StreamEvent("delta", "\n\n" + piece)
+        calc = draft.calculation
+        return base.model_copy(update={"answer": "\n\n".join([text, *tail]), "citations": cites.items,
+                                       "calculation": calc})
 
     # ---- one question -----------------------------------------------------------------------------------
-    def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> AskResponse:
+    def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
         intent: Intent = classify(question)
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8)
         if follow_up and intent in ("other", "out_of_scope"):
@@ -86,7 +175,7 @@ class AnswerService:
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
             intent = "calc"
         if intent == "out_of_scope":
-            return _reply(
+            return _done(
                 "抱歉，我是大学生医保助手，只能回答参保、缴费、暂停参保、异地就医备案、报销和医保待遇等问题。"
                 "请换个与医保相关的问题试试。", None, intent, refused=True,
             )
@@ -94,15 +183,15 @@ class AnswerService:
                             session_city=state.city, session_school=state.school)
         city = guess.city
         if city is None and len(guess.mentioned) > 1:
-            parts = [self._answer_one(f"{question}（{self.cities[c].name}）", c, state.model_copy())
+            parts = [self._answer_one(f"{question}（{self.cities[c].name}）", c, state.model_copy()).response
                      for c in guess.mentioned]
-            return _merge(parts, [self.cities[c].name for c in guess.mentioned])
+            return Answered(_merge(parts, [self.cities[c].name for c in guess.mentioned]))
         state.intent = intent
         state.last_question = mask_pii(question) if not (follow_up and intent == "calc") else state.last_question
         if city is None and guess.uncovered:
-            return self._uncovered(question, guess.uncovered, intent)
+            return Answered(self._uncovered(question, guess.uncovered, intent))
         if city is None:
-            return self._no_city(question, intent)
+            return Answered(self._no_city(question, intent))
         state.city, state.school = city, guess.school or (state.school if state.city == city else None)
         if intent == "calc":
             calc_question = f"{state.last_question} {question}" if follow_up else question
@@ -125,13 +214,14 @@ class AnswerService:
 
         return score
 
-    def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> AskResponse:
+    def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> Answered:
         hits = self._hits(query, city)
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(query, city),
                                       city_name=self.cities[city].name)
         if not hits or not composed.citations or cmp.lead_sentence(hits, self._scorer(query, city)) is None:
-            return self._not_in_guide(city, intent)
-        return _reply(composed.text, city, intent, citations=composed.citations)
+            return Answered(self._not_in_guide(city, intent))
+        reply = _reply(composed.text, city, intent, citations=composed.citations)
+        return Answered(reply, Draft(query, city, self.cities[city].name, hits))
 
     def _not_in_guide(self, city: str, intent: Intent) -> AskResponse:
         docs = [d for d in self.docs.values() if d.city == city]
@@ -161,7 +251,7 @@ class AnswerService:
         tail = f"具体办理请咨询学校医保工作人员（或学校所在地医保经办机构），也可拨打{NATIONAL_HOTLINE}。"
         return _reply(f"{head}\n\n{composed.text}\n\n{tail}", None, intent, citations=composed.citations)
 
-    def _calculate(self, question: str, override: str | None, city: str, intent: Intent) -> AskResponse:
+    def _calculate(self, question: str, override: str | None, city: str, intent: Intent) -> Answered:
         from app.calculator.service import CalcInputError, run_benefit
 
         request, notes = benefit_request(question, city)
@@ -172,7 +262,7 @@ class AnswerService:
         try:
             out = run_benefit(request, knowledge_dir=self.settings.knowledge_dir)
         except CalcInputError as exc:
-            return _reply(f"无法计算：{exc}", city, intent)
+            return _done(f"无法计算：{exc}", city, intent)
         calc = out.model_dump(mode="json")
         calc["input"] = request
         sources = self._section_chunks((s.source.doc_id, s.source.section) for s in out.steps if s.source)
@@ -184,7 +274,8 @@ class AnswerService:
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(question, city),
                                       city_name=self.cities[city].name, calculation_text=text,
                                       calculation_sources=sources)
-        return _reply(composed.text, city, intent, citations=composed.citations, calculation=calc)
+        reply = _reply(composed.text, city, intent, citations=composed.citations, calculation=calc)
+        return Answered(reply, Draft(question, city, self.cities[city].name, [*sources, *hits], calc))
 
     def _section_chunks(self, refs: Iterable[tuple[str, str]]) -> list[Chunk]:
         out: list[Chunk] = []
@@ -228,6 +319,16 @@ def _calc_text(city_name: str, out: Any, notes: list[str]) -> str:
 
 def _reply(answer: str, city: str | None, intent: Intent, **extra: Any) -> AskResponse:
     return AskResponse(answer=answer, city=city, intent=intent, session_id="", **extra)
+
+
+def _done(answer: str, city: str | None, intent: Intent, **extra: Any) -> Answered:
+    return Answered(_reply(answer, city, intent, **extra))
+
+
+def _pieces(text: str) -> Iterator[StreamEvent]:
+    """The embedded answer streamed by lines (it is ready at once; streaming keeps one client code path)."""
+    for line in text.splitlines(keepends=True):
+        yield StreamEvent("delta", line)
 
 
 def _merge(parts: list[AskResponse], labels: list[str]) -> AskResponse:
