@@ -1,0 +1,100 @@
+"""The embedded answer pipeline on the real knowledge base: grounded answers, clarification, refusal,
+unknown cities, no cross-city figures, sessions, and the CLI contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.answer.models import AskRequest, AskResponse
+from app.answer.service import AnswerService
+from app.settings import Settings
+from tests.conftest import KNOWLEDGE, run_cli
+
+
+@pytest.fixture(scope="module")
+def service(full_index: Path, full_loaded) -> AnswerService:  # noqa: ANN001
+    return AnswerService(Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index), index=full_loaded)
+
+
+def ask(service: AnswerService, question: str, **kw: object) -> AskResponse:
+    return service.ask(AskRequest(question=question, **kw))  # type: ignore[arg-type]
+
+
+def test_answer_is_grounded_and_cited(service: AnswerService) -> None:
+    res = ask(service, "武汉住院报销比例是多少")
+    assert res.city == "wuhan" and res.intent == "benefit"
+    assert "60%" in res.answer and "[1]" in res.answer
+    assert res.citations[0].doc_id == "wuhan_2025" and res.citations[0].quote
+    # every numbered citation in the text has its entry
+    assert {c.n for c in res.citations} == set(range(1, len(res.citations) + 1))
+
+
+def test_school_from_gazetteer_sets_the_city(service: AnswerService) -> None:
+    res = ask(service, "我是华科的，老家的医保咋停")
+    assert res.city == "wuhan" and res.intent == "suspend"
+    assert "停保" in res.answer or "暂停" in res.answer
+
+
+def test_city_unknown_asks_which_city(service: AnswerService) -> None:
+    res = ask(service, "住院能报多少")
+    assert res.clarification is not None and res.city is None
+    assert set(res.clarification.options) == {"chongqing", "dazhou", "karamay", "shanghai", "wuhan"}
+
+
+def test_uncovered_city_gives_national_rule_and_hotline(service: AnswerService) -> None:
+    res = ask(service, "我在北京上学，医保怎么交")
+    assert res.city is None and res.clarification is None
+    assert "没有北京" in res.answer and "学籍地" in res.answer and "12393" in res.answer
+    assert {c.doc_id for c in res.citations} <= {"national_ybf_2020_33"}
+
+
+def test_off_topic_is_refused(service: AnswerService) -> None:
+    res = ask(service, "帮我写一篇英语作文")
+    assert res.refused and res.intent == "out_of_scope" and not res.citations
+
+
+@pytest.mark.parametrize("city", ["chongqing", "dazhou", "karamay", "shanghai", "wuhan"])
+def test_no_other_citys_sources(service: AnswerService, city: str) -> None:
+    for question in ("住院报销比例多少", "一年交多少钱", "异地就医怎么备案", "老家医保怎么停"):
+        res = ask(service, question, city=city)
+        assert {c.city for c in res.citations} <= {city, "national"}, question
+
+
+def test_old_guides_say_which_year(service: AnswerService) -> None:
+    assert "2018" in ask(service, "一年交多少钱", city="chongqing").answer
+    assert "2023" in ask(service, "一年交多少钱", city="shanghai").answer
+
+
+def test_session_carries_city_and_intent(service: AnswerService) -> None:
+    first = ask(service, "武汉住院起付线多少")
+    follow = ask(service, "那二级医院呢？", session_id=first.session_id)
+    assert follow.city == "wuhan" and follow.intent == "benefit"
+    assert "400" in follow.answer
+
+
+def test_calculation_shows_working(service: AnswerService) -> None:
+    res = ask(service, "在武汉三级医院住院花了2万，能报多少", city="wuhan")
+    assert res.intent == "calc" and res.calculation is not None
+    # 《热点问题问答》六：三级医疗机构起付标准800元，报销比例60%: (20000 - 800) × 60% = 11520
+    assert res.calculation["fund_pays"] == 11520.0
+    assert "11,520.00" in res.answer and "起付线" in res.answer
+
+
+def test_counselor_paste_answers_each_question_and_masks_ids(service: AnswerService) -> None:
+    paste = "学生A问：武汉老家医保怎么停？学生B（身份证110101199003077578）问：上海住院报多少？"
+    res = ask(service, paste)
+    assert res.parts is not None and len(res.parts) == 2
+    assert [p.city for p in res.parts] == ["wuhan", "shanghai"]
+    assert "110101199003077578" not in res.answer
+
+
+def test_cli_ask_json_contract(full_index: Path) -> None:
+    proc = run_cli("ask", "武汉住院报销比例", "--json", knowledge=KNOWLEDGE, index=full_index)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) >= {"answer", "city", "intent", "citations", "calculation", "clarification", "refused",
+                         "session_id"}
+    assert data["city"] == "wuhan"

@@ -1,0 +1,86 @@
+"""Query understanding (pure): city and school, intent, question splitting."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.understanding.city import detect_city, load_gazetteer
+from app.understanding.intent import classify
+from app.understanding.split import split_questions
+from tests.conftest import KNOWLEDGE
+
+GAZ = load_gazetteer(KNOWLEDGE / "gazetteer.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "school"),
+    [
+        ("我是华科的，老家医保怎么停", "wuhan", "华中科技大学"),  # a school only the gazetteer knows
+        ("复旦新生怎么参保", "shanghai", "复旦大学"),
+        ("重医的学生交多少钱", "chongqing", "重庆医科大学"),
+        ("中石油(北京)克拉玛依校区怎么报销", "karamay", "中国石油大学(北京)克拉玛依校区"),
+        ("克拉玛依校区的医保码怎么激活", "karamay", "中国石油大学(北京)克拉玛依校区"),
+        ("达州中医药职业学院交多少钱", "dazhou", "达州中医药职业学院"),
+        ("我在光谷上学，寒假回家看病怎么办", "wuhan", None),
+    ],
+)
+def test_city_and_school_from_the_question(text: str, city: str, school: str | None) -> None:
+    guess = detect_city(text, GAZ)
+    assert (guess.city, guess.school, guess.source) == (city, school, "question")
+
+
+@pytest.mark.parametrize("text", ["重大疾病能报多少", "我在老家上大学前交过医保", "住院报多少"])
+def test_common_words_are_not_places(text: str) -> None:
+    assert detect_city(text, GAZ).city is None
+
+
+def test_explicit_city_wins_then_question_then_session() -> None:
+    assert detect_city("武汉住院报多少", GAZ, explicit="shanghai").city == "shanghai"
+    assert detect_city("武汉住院报多少", GAZ, session_city="shanghai").city == "wuhan"
+    guess = detect_city("那住院呢", GAZ, session_city="wuhan")
+    assert (guess.city, guess.source) == ("wuhan", "session")
+
+
+def test_uncovered_city_is_reported() -> None:
+    guess = detect_city("北京的大学怎么交医保", GAZ)
+    assert guess.city is None and guess.uncovered == "北京"
+
+
+def test_two_cities_are_both_mentioned() -> None:
+    assert detect_city("武汉和上海哪个报得多", GAZ).mentioned == ["wuhan", "shanghai"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("老家的医保咋停", "suspend"),
+        ("原来交的医保要不要暂停", "suspend"),
+        ("寒假回家生病了怎么办", "remote_care"),
+        ("异地就医备案在哪办", "remote_care"),
+        ("自费看病的发票怎么报销", "claim"),
+        ("住院能报多少", "benefit"),
+        ("起付线是多少", "benefit"),
+        ("一年交多少钱", "pay"),
+        ("新生怎么参保", "enroll"),
+        ("毕业了医保怎么办", "graduate"),
+        ("医保码怎么激活", "e_voucher"),
+        ("住院花了2万能报多少", "calc"),
+        ("在三级医院住院花了15000元报销多少", "calc"),
+        ("今天食堂吃什么", "out_of_scope"),
+        ("帮我写一首诗", "out_of_scope"),
+        ("医保是什么", "other"),
+    ],
+)
+def test_intent(text: str, intent: str) -> None:
+    assert classify(text) == intent
+
+
+def test_counselor_paste_splits_into_questions() -> None:
+    paste = ("老师好！学生A问：老家医保怎么停？\n学生B说：我是华科大一新生，寒假回家生病了怎么办\n"
+             "3. 住院能报多少")
+    assert split_questions(paste) == ["老家医保怎么停？", "我是华科大一新生，寒假回家生病了怎么办", "住院能报多少"]
+
+
+def test_single_question_is_not_split() -> None:
+    assert split_questions("我是武汉大学的新生，请问老家的医保怎么停？") == ["我是武汉大学的新生，请问老家的医保怎么停？"]
+    assert split_questions("住院报多少") == ["住院报多少"]
