@@ -92,7 +92,7 @@ def _load(s: Settings):  # noqa: ANN202 - LoadedIndex, imported lazily
     from app.retrieval.index import IndexNotReady, load_index
 
     try:
-        return load_index(s.index_dir, embedding_spec=s.embedding)
+        return load_index(s.index_dir, embedding_spec=s.embedding, query_threads=s.query_threads or None)
     except IndexNotReady as exc:
         raise _fail(str(exc)) from exc
 

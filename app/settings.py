@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         description="Characters of each chunk (heading path first) that are embedded; 0 = all. Embedding cost "
         "grows with length; BM25 always indexes the whole chunk.",
     )
+    query_threads: int = Field(
+        default=1, ge=0, le=64,
+        description="CPU threads for embedding a question when answering (0 = all cores). One thread per query "
+        "keeps short queries fast and lets concurrent requests use the other cores; ingest always uses all.",
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="Chunks returned by search.")
     candidate_k: int = Field(
         default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."

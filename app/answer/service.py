@@ -78,7 +78,8 @@ class AnswerService:
     def __init__(self, settings: Settings, *, index: LoadedIndex | None = None,
                  sessions: MemorySessionStore | None = None, today: dt.date | None = None) -> None:
         self.settings = settings
-        self.index = index or load_index(settings.index_dir, embedding_spec=settings.embedding)
+        self.index = index or load_index(settings.index_dir, embedding_spec=settings.embedding,
+                                         query_threads=settings.query_threads or None)
         self.cities = load_cities(settings.knowledge_dir)
         self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())

@@ -51,7 +51,13 @@ class LoadedIndex:
         return str(self.manifest["build_id"])
 
 
-def load_index(index_dir: Path, *, embeddings: Embeddings | None = None, embedding_spec: str | None = None) -> LoadedIndex:
+def load_index(
+    index_dir: Path,
+    *,
+    embeddings: Embeddings | None = None,
+    embedding_spec: str | None = None,
+    query_threads: int | None = None,
+) -> LoadedIndex:
     build = store.current_build(index_dir)
     if build is None:
         raise IndexNotReady(f"索引不存在（{index_dir}），请先运行 yibao ingest")
@@ -73,7 +79,7 @@ def load_index(index_dir: Path, *, embeddings: Embeddings | None = None, embeddi
         raise IndexNotReady("索引为空，请运行 yibao ingest")
     from langchain_chroma import Chroma
 
-    embedder = embeddings or make_embeddings(spec)
+    embedder = embeddings or make_embeddings(spec, threads=query_threads)
     vectorstore = Chroma(
         client=store.chroma_client(build / "chroma"),
         collection_name=store.COLLECTION,
