@@ -10,13 +10,20 @@ _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六":
 _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(万|w|W|千|k|K)?\s*(?:多)?\s*(元|块|rmb|RMB)?")
 
 
+_NOT_MONEY_AFTER = tuple("年月日号次级岁天个人%％级倍")
+
+
 def parse_cost(text: str) -> Decimal | None:
-    """The largest money amount in the text, in yuan (2万 → 20000, 3千块 → 3000, 1,200元 → 1200)."""
+    """The largest money amount in the text, in yuan (2万 → 20000, 3千块 → 3000, 1,200元 → 1200, 花了20000)."""
     best: Decimal | None = None
     for m in _AMOUNT.finditer(text):
         number, unit, currency = m.group(1).replace(",", ""), m.group(2), m.group(3)
         if not unit and not currency:
-            continue  # a bare number (a year, a level, "第2次") is not money
+            # a bare number is money only if it is big enough and is not a year, a date, a count or a level
+            after = text[m.end():m.end() + 1]
+            before = text[max(0, m.start() - 1):m.start()]
+            if Decimal(number) < 50 or after.startswith(_NOT_MONEY_AFTER) or before == "第":
+                continue
         value = Decimal(number) * {"万": 10000, "w": 10000, "W": 10000, "千": 1000, "k": 1000, "K": 1000}.get(
             unit or "", 1
         )
