@@ -112,11 +112,18 @@ def render_block(chunk: Chunk) -> str:
     return _plain(chunk.text)
 
 
-def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS) -> list[Chunk]:
-    """The top chunks, with the rows of the same table kept together and near-duplicates dropped."""
+def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int = 0,
+                score: Scorer | None = None, keep: float = 0.0) -> list[Chunk]:
+    """The chunk the lead came from, then chunks of its section, then other top chunks that match the question
+    nearly as well (``keep`` × the anchor's relevance); rows of one table stay together, near-duplicates go."""
+    first = hits[anchor]
+    bar = keep * score(first.text) if score else 0.0
+    ordered = [first, *(h for h in hits if h is not first and h.section == first.section),
+               *(h for h in hits if h is not first and h.section != first.section
+                 and (score is None or score(h.text) >= bar))]
     chosen: list[Chunk] = []
     used = 0
-    for chunk in hits:
+    for chunk in ordered:
         if len(chosen) >= limit and not (chunk.kind == "table_row" and any(
             c.kind == "table_row" and c.section == chunk.section for c in chosen
         )):
@@ -173,7 +180,8 @@ def compose_answer(
         refs = "".join(f"[{cites.cite(c)}]" for c in calculation_sources)
         parts.append(calculation_text + refs)
     lead = lead_sentence(hits, score, wants_figures=intent in FIGURE_INTENTS)
-    blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS)
+    blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
+                         score=score) if hits else []
     if lead and not calculation_text:
         i, sentence = lead
         prefix = f"【{city_name}】" if city_name else ""

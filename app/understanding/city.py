@@ -20,6 +20,22 @@ class Alias:
     place: str | None = None  # the uncovered city's name
 
 
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def pinyin_of(text: str) -> list[str]:
+    """One syllable per Chinese character (other characters stand for themselves), tones dropped."""
+    from pypinyin import lazy_pinyin
+
+    return [lazy_pinyin(ch)[0] if _is_han(ch) else ch.lower() for ch in text]
+
+
+def _alias_pattern(alias: str) -> str:
+    escaped = re.escape(alias)
+    return rf"(?<![A-Za-z]){escaped}(?![A-Za-z])" if alias.isascii() else escaped
+
+
 @dataclass
 class Gazetteer:
     aliases: list[Alias]
@@ -28,18 +44,50 @@ class Gazetteer:
 
     def __post_init__(self) -> None:
         self.aliases.sort(key=lambda a: len(a.text), reverse=True)  # longest first: 华中科技大学 before 华科
-        self._by_text = {a.text: a for a in self.aliases}
-        self._pattern = re.compile("|".join(re.escape(a.text) for a in self.aliases))
+        self._by_text = {a.text.lower(): a for a in self.aliases}
+        self._pattern = re.compile("|".join(_alias_pattern(a.text) for a in self.aliases), re.IGNORECASE)
+        # Chinese names of 3+ characters also match by sound: 克拉码依 is 克拉玛依 mistyped
+        self._by_sound: dict[str, list[tuple[tuple[str, ...], Alias]]] = {}
+        self._sound_ready = False
+
+    def _sounds(self) -> dict[str, list[tuple[tuple[str, ...], Alias]]]:
+        if not self._sound_ready:
+            for a in self.aliases:
+                if len(a.text) >= 3 and all(_is_han(ch) for ch in a.text):
+                    syllables = tuple(pinyin_of(a.text))
+                    self._by_sound.setdefault(syllables[0], []).append((syllables, a))
+            self._sound_ready = True
+        return self._by_sound
 
     def find(self, text: str) -> list[Alias]:
-        """Every alias in ``text``, longest match first at each position, skipping excluded readings."""
+        """Every alias in ``text``, longest match first at each position, skipping excluded readings; if no
+        name is written exactly, names that sound the same (homophone typos) are tried."""
         assert self._pattern is not None
         found = []
         for m in self._pattern.finditer(text):
             blocked = self.not_followed_by.get(m.group(0), ())
             if any(text.startswith(b, m.end()) for b in blocked):
                 continue
-            found.append(self._by_text[m.group(0)])
+            alias = self._by_text[m.group(0).lower()]
+            if alias.school and alias.text.endswith("大学") and text.startswith("生", m.end()):
+                alias = Alias(alias.text, alias.city)  # 武汉大学生 = students in Wuhan, not of 武汉大学
+            found.append(alias)
+        return found or self.find_by_sound(text)
+
+    def find_by_sound(self, text: str) -> list[Alias]:
+        if not any(_is_han(ch) for ch in text):
+            return []
+        sounds, index = pinyin_of(text), self._sounds()
+        found: list[Alias] = []
+        i = 0
+        while i < len(sounds):
+            match = max((cand for cand in index.get(sounds[i], []) if tuple(sounds[i:i + len(cand[0])]) == cand[0]),
+                        key=lambda cand: len(cand[0]), default=None)
+            if match:
+                found.append(match[1])
+                i += len(match[0])
+            else:
+                i += 1
         return found
 
 

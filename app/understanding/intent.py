@@ -15,27 +15,29 @@ CUES: dict[str, dict[str, float]] = {
     "suspend": {"暂停": 3, "停保": 3, "停掉": 2, "停了": 1.5, "咋停": 3, "怎么停": 3, "如何停": 3, "停医保": 3,
                 "退保": 2, "终止": 1.5, "中止": 1.5, "重复参保": 3, "两边都交": 3, "两边都": 2, "原参保地": 2,
                 "停": 0.8},
-    "remote_care": {"异地": 3, "备案": 3, "外地看病": 3, "外地就医": 3, "回家看病": 3, "回老家看病": 3,
+    "remote_care": {"another city": 2.5, "hometown": 1.5, "异地": 3, "备案": 3, "外地看病": 3, "外地就医": 3, "回家看病": 3, "回老家看病": 3,
                     "在外地": 2, "外省": 1.5, "寒假": 1.5, "暑假": 1.5, "放假": 1.5, "实习": 1.5, "转诊": 2,
                     "回家生病": 3, "老家看病": 3, "老家生病": 3, "回家": 1, "跨省": 2},
-    "claim": {"报销": 2.5, "零星": 3, "垫付": 3, "垫钱": 3, "自费": 2, "发票": 2.5, "票据": 2, "结算": 2,
+    "claim": {"reimburse": 2.5, "claim": 2, "receipt": 2, "invoice": 2, "报销": 2.5, "零星": 3, "垫付": 3, "垫钱": 3, "自费": 2, "发票": 2.5, "票据": 2, "结算": 2,
               "理赔": 2.5, "材料": 1, "手工报": 3, "怎么报": 2},
-    "benefit": {"比例": 3, "起付": 3, "封顶": 3, "限额": 2.5, "报多少": 3, "能报": 2, "待遇": 2.5,
+    "benefit": {"ratio": 2.5, "deductible": 3, "coverage": 1.5, "比例": 3, "起付": 3, "封顶": 3, "限额": 2.5, "报多少": 3, "能报": 2, "待遇": 2.5,
                 "大病": 2, "门槛": 2, "支付": 1, "住院": 1.5, "门诊": 1.5, "百分之": 2},
-    "pay": {"交多少": 3, "多少钱": 2.5, "缴费": 2.5, "交钱": 3, "缴纳": 2, "怎么交": 3, "费用": 1,
+    "pay": {"fee": 2.5, "how much": 2, "pay": 2, "交多少": 3, "多少钱": 2.5, "缴费": 2.5, "交钱": 3, "缴纳": 2, "怎么交": 3, "费用": 1,
             "缴费标准": 3, "支付宝": 1.5, "微信": 1, "截止": 2, "交费": 2.5, "补缴": 3, "交医保": 2.5,
             "交了": 1, "几号": 1},
-    "enroll": {"参保": 2, "登记": 2, "办医保": 3, "买医保": 3, "参加医保": 3, "新生": 1.5, "入学": 1,
+    "enroll": {"enroll": 2.5, "register": 2, "参保": 2, "登记": 2, "办医保": 3, "买医保": 3, "参加医保": 3, "新生": 1.5, "入学": 1,
                "确认": 1.5, "承诺书": 2.5, "在哪参保": 3, "哪里参保": 3, "怎么参保": 3, "要不要参加": 2.5,
                "必须参加": 2, "建档立卡": 2, "生效": 2, "什么时候开始": 2, "管用": 2},
-    "graduate": {"毕业": 3, "工作以后": 3, "离校": 2.5, "就业": 2.5, "找到工作": 3, "灵活就业": 3, "读研": 2},
+    "graduate": {"graduat": 3, "毕业": 3, "工作以后": 3, "离校": 2.5, "就业": 2.5, "找到工作": 3, "灵活就业": 3, "读研": 2},
     "e_voucher": {"医保码": 3, "电子凭证": 3, "社保卡": 3, "激活": 2.5, "医保卡": 2.5, "扫码": 2,
                   "电子医保": 3, "亮码": 3},
 }
 # specificity when scores tie: earlier wins
 PRIORITY = ["suspend", "remote_care", "graduate", "e_voucher", "claim", "pay", "benefit", "enroll"]
 DOMAIN = re.compile(
-    r"医保|保险|参保|看病|就医|医院|报销|住院|门诊|缴费|社保|医疗|药|生病|备案|大病|起付|诊所|体检|挂号|病"
+    r"医保|保险|参保|看病|就医|医院|报销|住院|门诊|缴费|交费|社保|医疗|药|生病|备案|大病|起付|诊所|体检|挂号|病|"
+    r"筹资|补助|救助|生育|急诊|医|insurance|medical|hospital|clinic|doctor|fee|reimburs|enrol",
+    re.IGNORECASE,
 )
 AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|RMB)|花了\s*\d|\d+(?:\.\d+)?\s*万")
 
@@ -44,11 +46,14 @@ def has_amount(text: str) -> bool:
     return bool(AMOUNT.search(text))
 
 
-def classify(text: str) -> Intent:
-    scores = {name: sum(w for cue, w in cues.items() if cue in text) for name, cues in CUES.items()}
+def classify(text: str, *, place_named: bool = False) -> Intent:
+    """``place_named``: the question names a covered city or school, so it is about that place's insurance
+    even without an insurance word (重医计划生育补助有多少) and is never off-topic."""
+    lowered = text.lower()
+    scores = {name: sum(w for cue, w in cues.items() if cue in lowered) for name, cues in CUES.items()}
     if has_amount(text) and (scores["benefit"] > 0 or scores["claim"] > 0):
         return "calc"
     best = max(scores.values())
     if best <= 0:
-        return "other" if DOMAIN.search(text) else "out_of_scope"
+        return "other" if place_named or DOMAIN.search(text) else "out_of_scope"
     return next(name for name in PRIORITY if scores[name] == best)  # type: ignore[return-value]
