@@ -169,8 +169,7 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
-        named = bool(self.gazetteer.find(question))
-        intent: Intent = classify(question, place_named=named)
+        intent: Intent = classify(question)
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8)
         if follow_up and intent in ("other", "out_of_scope"):
             intent = state.intent  # type: ignore[assignment]

@@ -46,14 +46,12 @@ def has_amount(text: str) -> bool:
     return bool(AMOUNT.search(text))
 
 
-def classify(text: str, *, place_named: bool = False) -> Intent:
-    """``place_named``: the question names a covered city or school, so it is about that place's insurance
-    even without an insurance word (重医计划生育补助有多少) and is never off-topic."""
+def classify(text: str) -> Intent:
     lowered = text.lower()
     scores = {name: sum(w for cue, w in cues.items() if cue in lowered) for name, cues in CUES.items()}
     if has_amount(text) and (scores["benefit"] > 0 or scores["claim"] > 0):
         return "calc"
     best = max(scores.values())
     if best <= 0:
-        return "other" if place_named or DOMAIN.search(text) else "out_of_scope"
+        return "other" if DOMAIN.search(text) else "out_of_scope"
     return next(name for name in PRIORITY if scores[name] == best)  # type: ignore[return-value]
