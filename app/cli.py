@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,7 +24,7 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]错误：[/]{message}")
+    err.print(f"[bold red]错误：[/]{escape(message)}")
     return typer.Exit(code)
 
 
@@ -237,11 +238,15 @@ def convert(
         elif suffix == ".pdf":
             body = conv.pdf_to_markdown(path)
         elif suffix == ".txt":
-            body = conv.plain_text_to_markdown(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            has_meta = text.lstrip("\ufeff").startswith("---")
+            body = conv.text_file_to_markdown(text, "") if has_meta else conv.plain_text_to_markdown(text)
         else:
             raise _fail("只支持 .txt、.docx、.pdf")
-    except (UnicodeDecodeError, ValueError, OSError) as exc:
-        raise _fail(f"{path}: 无法转换（{exc}）") from exc
+    except typer.Exit:
+        raise
+    except Exception as exc:  # conversion libraries raise many kinds of errors on damaged files
+        raise _fail(f"{path}: 无法转换（{type(exc).__name__}），文件可能已损坏或不是该格式") from exc
     sys.stdout.write(body)
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 MAX_TABLE_AS_TEXT = 1500  # a whole table is also kept as one text chunk up to this size
 MAX_TEXT_CHARS = 500  # soft size for merging paragraphs; a single sentence is never cut
 
@@ -129,7 +129,8 @@ def parse_blocks(body: str) -> tuple[str, list[Block]]:
             r.pos += 1
             while r.pos < n:
                 nxt = r.lines[r.pos].strip()
-                if _HEADING.match(nxt) or _QUESTION.match(nxt):
+                # a table in the answer is its own block (rows become table_row chunks), as is a heading
+                if _HEADING.match(nxt) or _QUESTION.match(nxt) or _CAPTION.match(nxt) or nxt.startswith("|"):
                     break
                 faq.append(r.lines[r.pos].rstrip())
                 r.pos += 1

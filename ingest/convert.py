@@ -87,6 +87,7 @@ def docx_to_markdown(path: Path) -> str:
     tables = {t._tbl: t for t in document.tables}
     paragraphs = {p._p: p for p in document.paragraphs}
     last_text = ""
+    counter = 0  # Word's automatic numbering ("List Number") is not in the paragraph text
     for element in body.iterchildren():
         if element in paragraphs:
             para = paragraphs[element]
@@ -94,7 +95,11 @@ def docx_to_markdown(path: Path) -> str:
             if not text:
                 continue
             style = (para.style.name or "").lower() if para.style is not None else ""
-            if style.startswith("heading") or style.startswith("标题"):
+            numbered = style.startswith("list number") or para._p.pPr is not None and para._p.pPr.numPr is not None
+            counter = counter + 1 if numbered else 0
+            if numbered:
+                parts.append(f"{counter}. {text}")
+            elif style.startswith("heading") or style.startswith("标题"):
                 level = int(re.sub(r"\D", "", style) or 1)
                 parts.append("#" * min(level + 1, 4) + " " + text)
             elif style.startswith("title"):

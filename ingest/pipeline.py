@@ -119,9 +119,10 @@ def run_ingest(
         chunks = chunk_guides(guides, city_names)
         texts = [c.search_text(city_names[c.city]) for c in chunks]
         dense = [c.dense_text(city_names[c.city], dense_chars) for c in chunks]
-        known = {} if rebuild else _previous_vectors(
+        previous = _previous_vectors(
             prev if prev_ok else None, manifest, {"spec": embedding_spec, "dense_chars": dense_chars}
         )
+        known = {} if rebuild else previous
         todo = [i for i, c in enumerate(chunks) if c.chunk_id not in known]
         embedder = embeddings or make_embeddings(embedding_spec)
         fresh: dict[int, list[float]] = {}
@@ -140,7 +141,8 @@ def run_ingest(
         tokenizer = DomainTokenizer(dict_dir)
         tokens = [tokenizer.tokenize(t) for t in texts]
 
-        build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        # microseconds: build ids sort in creation order (pruning keeps the newest)
+        build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
         tmp = store.builds_dir(index_dir) / f"{store.TMP_PREFIX}{build_id}"
         tmp.mkdir(parents=True)
         shutil.copytree(dict_dir, tmp / "dict") if dict_dir.exists() else (tmp / "dict").mkdir()
@@ -180,7 +182,7 @@ def run_ingest(
     return IngestReport(
         status="built", build_id=build_id, build_dir=str(final), documents=len(guides), chunks=len(chunks),
         embedded=len(todo), reused=len(chunks) - len(todo),
-        removed=len(set(known) - new_ids) if known else 0,
+        removed=len(set(previous) - new_ids),
         changed_docs=sorted(d for d, fp in fingerprints.items() if old_fp.get(d) != fp),
         removed_docs=sorted(old_docs - set(fingerprints)),
         per_city=per_city, per_kind=per_kind, seconds=time.perf_counter() - started,

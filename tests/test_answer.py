@@ -11,7 +11,7 @@ import pytest
 from app.answer.models import AskRequest, AskResponse
 from app.answer.service import AnswerService
 from app.settings import Settings
-from tests.conftest import KNOWLEDGE, run_cli
+from conftest import KNOWLEDGE, run_cli
 
 
 @pytest.fixture(scope="module")

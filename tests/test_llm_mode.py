@@ -10,8 +10,8 @@ import pytest
 from app.answer.models import AskRequest
 from app.answer.service import AnswerService
 from app.settings import Settings
-from tests.conftest import KNOWLEDGE
-from tests.fake_openai import FakeOpenAI
+from conftest import KNOWLEDGE
+from fake_openai import FakeOpenAI
 
 
 @pytest.fixture(scope="module")

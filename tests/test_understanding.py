@@ -7,7 +7,7 @@ import pytest
 from app.understanding.city import detect_city, load_gazetteer
 from app.understanding.intent import classify
 from app.understanding.split import split_questions
-from tests.conftest import KNOWLEDGE
+from conftest import KNOWLEDGE
 
 GAZ = load_gazetteer(KNOWLEDGE / "gazetteer.yaml")
 
