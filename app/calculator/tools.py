@@ -8,6 +8,7 @@ an exception.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +36,17 @@ def _error_text(exc: ValidationError | Any) -> str:
 def make_calculator_tools(knowledge_dir: Path | None = None) -> list[StructuredTool]:
     """The ``calc_benefit`` and ``calc_eligibility`` tools over the policies in ``knowledge_dir``."""
 
-    def calc_benefit(**kwargs: Any) -> str:
-        try:
-            out = run_benefit(kwargs, knowledge_dir=knowledge_dir)
-        except CalcInputError as exc:
-            return str(exc)
-        return json.dumps(out.model_dump(mode="json"), ensure_ascii=False)
+    def json_tool(run: Callable[..., Any]) -> Callable[..., str]:
+        def call(**kwargs: Any) -> str:
+            try:
+                out = run(kwargs, knowledge_dir=knowledge_dir)
+            except CalcInputError as exc:
+                return str(exc)
+            return json.dumps(out.model_dump(mode="json"), ensure_ascii=False)
 
-    def calc_eligibility(**kwargs: Any) -> str:
-        try:
-            out = run_eligibility(kwargs, knowledge_dir=knowledge_dir)
-        except CalcInputError as exc:
-            return str(exc)
-        return json.dumps(out.model_dump(mode="json"), ensure_ascii=False)
+        return call
+
+    calc_benefit, calc_eligibility = json_tool(run_benefit), json_tool(run_eligibility)
 
     return [
         StructuredTool.from_function(
