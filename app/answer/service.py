@@ -32,6 +32,7 @@ INTENT_HINTS = {
 }
 FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|如果|还有|换成|要是)")
 NATIONAL_HOTLINE = "全国医保服务热线 12393"
+NATIONAL_CUE = re.compile(r"国家(?:文件|政策|规定|医保局)|全国|national|国家层面|医保发", re.IGNORECASE)
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -232,6 +233,8 @@ class AnswerService:
 
     def _no_city(self, question: str, intent: Intent) -> AskResponse:
         hits = self._hits(question, None)
+        if NATIONAL_CUE.search(question):  # "国家文件说…": the national documents answer, whatever the city
+            hits = [h for h in self._hits(question, NATIONAL) if h.city == NATIONAL] or hits
         if hits and hits[0].city == NATIONAL:
             national = [h for h in hits if h.city == NATIONAL]
             composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
