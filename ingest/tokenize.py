@@ -14,6 +14,7 @@ from pathlib import Path
 import jieba
 import yaml
 
+TOKENIZER_VERSION = 2  # bump when tokenize() changes: stored BM25 tokens are then rebuilt
 USER_DICT = "user_dict.txt"
 SYNONYMS = "synonyms.yaml"
 
@@ -26,7 +27,7 @@ _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff%％]")
 
 
 def dictionary_hash(dict_dir: Path) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"tokenizer-{TOKENIZER_VERSION}".encode())
     for name in (USER_DICT, SYNONYMS):
         path = dict_dir / name
         digest.update(name.encode())
@@ -74,8 +75,17 @@ class DomainTokenizer:
         return [w for w in self._tokenizer().cut(text) if w.strip()]
 
     def tokenize(self, text: str) -> list[str]:
-        """Search-mode tokens for BM25: compounds and their parts, lowercased, stop words dropped."""
-        words = self._tokenizer().cut_for_search(text.lower())
+        """Search-mode tokens for BM25: compounds and their parts, lowercased, stop words dropped.
+
+        jieba's search mode only adds 2- and 3-character parts; longer dictionary words inside a compound are
+        added too, so 乌鲁木齐市 also yields 乌鲁木齐 and 异地就医备案登记 yields 异地就医备案.
+        """
+        tk = self._tokenizer()
+        words: list[str] = []
+        for w in tk.cut_for_search(text.lower()):
+            words.append(w)
+            for size in range(4, len(w)):
+                words += [w[i:i + size] for i in range(len(w) - size + 1) if tk.FREQ.get(w[i:i + size])]
         return [w for w in words if w.strip() and _TOKEN_OK.search(w) and w not in STOPWORDS]
 
     def expand(self, text: str) -> str:

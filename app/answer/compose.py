@@ -17,7 +17,8 @@ from ingest.chunking import Chunk
 MAX_BLOCKS = 3
 MAX_CHARS = 900
 QUOTE_CHARS = 300
-FIGURE_INTENTS = {"pay", "benefit", "calc"}  # questions answered by an amount or a ratio
+# a question that asks "how much / what ratio / what threshold" is answered by a figure
+ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate", re.I)
 
 
 @dataclass
@@ -173,13 +174,14 @@ def compose_answer(
     city_name: str | None,
     calculation_text: str | None = None,
     calculation_sources: Sequence[Chunk] = (),
+    question: str = "",
 ) -> Composed:
     cites = CitationList(docs)
     parts: list[str] = []
     if calculation_text:
         refs = "".join(f"[{cites.cite(c)}]" for c in calculation_sources)
         parts.append(calculation_text + refs)
-    lead = lead_sentence(hits, score, wants_figures=intent in FIGURE_INTENTS)
+    lead = lead_sentence(hits, score, wants_figures=bool(question and ASKS_FIGURE.search(question)))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
                          score=score) if hits else []
     if lead and not calculation_text:

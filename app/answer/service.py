@@ -219,7 +219,7 @@ class AnswerService:
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> Answered:
         hits = self._hits(query, city)
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(query, city),
-                                      city_name=self.cities[city].name)
+                                      city_name=self.cities[city].name, question=query)
         if not hits or not composed.citations or cmp.lead_sentence(hits, self._scorer(query, city)) is None:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
