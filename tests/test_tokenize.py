@@ -46,7 +46,8 @@ def test_tokenize_keeps_compound_and_parts_and_drops_stop_words(tk: DomainTokeni
 
 def test_tokenize_lowercases_and_keeps_amounts(tk: DomainTokenizer) -> None:
     assert tk.tokenize("国家医保服务平台APP 报销比例60%") == [
-        "国家", "医保", "服务", "平台", "国家医保服务平台", "app", "报销", "比例", "报销比例", "60%"]
+        # longer dictionary words inside a compound are kept too (服务平台 inside 国家医保服务平台)
+        "国家", "医保", "服务", "平台", "国家医保服务平台", "服务平台", "app", "报销", "比例", "报销比例", "60%"]
     assert tk.tokenize("起付标准800元") == ["标准", "起付标准", "800", "元"]
 
 
