@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -57,6 +58,8 @@ class DomainTokenizer:
         self._jieba: jieba.Tokenizer | None = None
         self._lock = threading.Lock()
         self.synonyms = load_synonyms(dict_dir / SYNONYMS) if dict_dir else {}
+        # answers score the same guide sentences again and again: keep their tokens
+        self.tokenize_cached = lru_cache(maxsize=50_000)(lambda text: tuple(self.tokenize(text)))
 
     def _tokenizer(self) -> jieba.Tokenizer:
         if self._jieba is None:

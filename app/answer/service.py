@@ -212,7 +212,7 @@ class AnswerService:
         wanted = set(tok.tokenize(tok.expand(query)))
 
         def score(text: str) -> float:
-            return float(sum(max(bm25.idf.get(t, 0.0), 0.0) for t in wanted & set(tok.tokenize(text))))
+            return float(sum(max(bm25.idf.get(t, 0.0), 0.0) for t in wanted & set(tok.tokenize_cached(text))))
 
         return score
 
