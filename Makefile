@@ -7,7 +7,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-test index run test bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install install-test browser-deps index run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +28,15 @@ index: install
 run: index
 	$(BIN)/yibao chat
 
-test: install-test
+# headless Chromium and a Chinese font for the browser tests (Debian packages; root or sudo)
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing chromium fonts-wqy-zenhei"; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; \
+	fi
+
+test: install-test browser-deps
 	$(BIN)/python -m pytest
 
 bench: install-test
