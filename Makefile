@@ -25,8 +25,9 @@ install-test: $(BIN)/python
 index: install
 	$(BIN)/yibao ingest
 
+# the service on http://127.0.0.1:8000: student chat /, counselor console /counselor, API docs /docs
 run: index
-	$(BIN)/yibao chat
+	$(BIN)/yibao serve
 
 # headless Chromium and a Chinese font for the browser tests (Debian packages; root or sudo)
 browser-deps:
@@ -42,6 +43,8 @@ test: install-test browser-deps
 bench: install-test
 	$(BIN)/python -m eval.ingest_bench
 	$(BIN)/python -m eval.retrieval_bench
+	$(BIN)/python -m eval.answer_bench
+	$(BIN)/python -m eval.load_bench
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

@@ -225,6 +225,18 @@ def chat(city: Annotated[str | None, typer.Option(help="城市 id")] = None) -> 
 
 
 @cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="端口")] = 8000,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="是否记录每个请求")] = True,
+) -> None:
+    """启动 HTTP 服务：API、学生聊天页 /、辅导员台 /counselor、接口文档 /docs（默认 http://127.0.0.1:8000）。"""
+    from app.server.main import run
+
+    run(host, port, access_log=access_log)
+
+
+@cli.command()
 def convert(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".txt / .docx / .pdf 文件")],
 ) -> None:

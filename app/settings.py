@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the endpoint, if it needs one.")
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tool_rounds: int = Field(default=3, ge=0, le=10, description="Calculator tool rounds per answer.")
+    feedback_db: Path = Field(
+        default=PROJECT_ROOT / "data" / "feedback.sqlite", description="SQLite file for 👍/👎 feedback (masked)."
+    )
+    max_concurrent_answers: int = Field(
+        default=0, ge=0, le=256,
+        description="Answer-pipeline calls running at once in the server; the rest queue (0 = max(2, CPU cores)).",
+    )
     keep_builds: int = Field(
         default=2, ge=1, description="Index builds kept on disk (the current one and older ones)."
     )

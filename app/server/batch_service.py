@@ -1,0 +1,44 @@
+"""Many questions at once (no FastAPI here): split a paste, mask personal data first, answer each in order."""
+
+from __future__ import annotations
+
+from app.answer.models import AskRequest, AskResponse
+from app.answer.service import AnswerService
+from app.privacy import mask_pii
+from app.understanding.split import split_questions
+
+MAX_QUESTIONS = 200
+
+
+class BatchInputError(ValueError):
+    """Bad batch input; the message is Chinese."""
+
+
+def plan(service: AnswerService, *, text: str | None, questions: list[str] | None,
+         city: str | None) -> list[str]:
+    """The questions to answer, in order, already masked: no personal number can reach an answer, a session
+    or a log. Raises :class:`BatchInputError` when there is nothing to answer or the city is unknown."""
+    if city is not None and city not in service.covered:
+        raise BatchInputError(f"未知城市 “{city}”，可用：{'、'.join(service.covered)}")
+    found = split_questions(text) if text and text.strip() else []
+    found += [q.strip() for q in questions or [] if q and q.strip()]
+    if not found:
+        raise BatchInputError("输入有误：text（粘贴的文本）或 questions（问题列表）至少给出一个非空问题")
+    if len(found) > MAX_QUESTIONS:
+        raise BatchInputError(f"输入有误：一次最多 {MAX_QUESTIONS} 个问题，本次 {len(found)} 个")
+    return [mask_pii(q)[:2000] for q in found]
+
+
+def answer_one(service: AnswerService, masked: str, city: str | None) -> AskResponse:
+    """One question of a batch, in its own session (a paste mixes different students)."""
+    try:
+        return service.ask(AskRequest(question=masked, city=city))
+    except ValueError as exc:  # e.g. a question made of control characters only
+        raise BatchInputError(f"问题“{masked[:30]}”：{exc}") from exc
+
+
+def answer_batch(service: AnswerService, *, text: str | None, questions: list[str] | None,
+                 city: str | None) -> list[tuple[str, AskResponse]]:
+    """(masked question, answer) pairs, for callers without an event loop."""
+    masked = plan(service, text=text, questions=questions, city=city)
+    return [(q, answer_one(service, q, city)) for q in masked]

@@ -1,0 +1,82 @@
+"""Every error a client sees is ``{"detail": "<Chinese message>"}``: validation → 422 naming the field, no
+tracebacks. The OpenAI-compatible path also carries ``error.message`` so OpenAI clients show the text."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+FIELDS = {
+    "question": "问题", "city": "城市", "session_id": "会话 id", "id": "题目 id", "text": "粘贴的文本",
+    "questions": "问题列表", "rating": "评价", "comment": "意见", "answer": "回答", "messages": "消息",
+    "role": "角色", "content": "内容", "stream": "是否流式", "model": "模型", "body": "请求体",
+}
+MESSAGES = {
+    "missing": "缺少必填字段", "json_invalid": "不是合法的 JSON", "string_type": "应为字符串",
+    "list_type": "应为列表", "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "dict_type": "应为 JSON 对象", "model_attributes_type": "应为 JSON 对象", "model_type": "应为 JSON 对象",
+    "int_type": "应为整数", "int_parsing": "应为整数", "extra_forbidden": "不认识的字段",
+}
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length", 1) <= 1 else f"至少 {ctx['min_length']} 个字符"
+    if kind == "string_too_long":
+        return f"不能超过 {ctx.get('max_length')} 个字符"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind == "literal_error":
+        return "只能是 " + str(ctx.get("expected", "")).replace(" or ", "、").replace(", ", "、")
+    if kind == "value_error":  # our own validators raise ValueError with a Chinese message
+        return str(ctx.get("error") or err.get("msg", "")).removeprefix("Value error, ")
+    return MESSAGES.get(kind, "格式不对")
+
+
+def describe(errors: Sequence[Any]) -> str:
+    """``输入有误：question（问题）：不能为空`` — one part per bad field, the body prefix dropped."""
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"] or ["body"]
+        field = ".".join(loc)
+        name = FIELDS.get(loc[-1] if not loc[-1].isdigit() else loc[0])
+        label = f"{field}（{name}）" if name and name != field else field
+        parts.append(f"{label}：{_message(err)}")
+    return "输入有误：" + "；".join(parts)
+
+
+def _body(request: Request, detail: str, kind: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail}
+    if request.url.path.startswith("/v1/"):
+        body["error"] = {"message": detail, "type": kind}
+    return body
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(_body(request, describe(exc.errors()), "invalid_request_error"), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "找不到该地址"
+        elif exc.status_code == 405:
+            detail = "不支持该请求方法"
+        kind = "invalid_request_error" if exc.status_code < 500 else "service_unavailable"
+        return JSONResponse(_body(request, detail, kind), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("未处理的错误：%s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(_body(request, "服务内部错误，请稍后再试", "server_error"), status_code=500)

@@ -1,0 +1,86 @@
+"""The FastAPI app: ``create_app()`` (tests pass settings and a prebuilt AnswerService) and ``run()`` for
+``yibao serve``. Everything heavy loads once in the lifespan, never at import time.
+
+    python -m app.server.main [--host 127.0.0.1] [--port 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from app.answer.service import AnswerService
+from app.server.errors import install_error_handlers
+from app.server.routes import ask, batch, calc, cities, feedback, health, openai_compat, sources
+from app.server.runtime import Runtime
+from app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+ROUTERS = (health, ask, batch, calc, cities, sources, feedback, openai_compat)
+
+
+def _web_router():  # noqa: ANN202 - an APIRouter or None
+    """The pages (app/web) if that package exists; a bug inside it still raises."""
+    if importlib.util.find_spec("app.web") is None:
+        return None
+    return getattr(importlib.import_module("app.web"), "router", None)
+
+
+def _fastapi(**kwargs: Any) -> FastAPI:
+    """/docs with its Swagger UI assets served by the app itself (fastapi-offline): no internet needed."""
+    try:
+        from fastapi_offline import FastAPIOffline
+    except ImportError:  # pragma: no cover - the docs page then loads its assets from a CDN
+        log.warning("fastapi-offline 未安装：/docs 页面需要联网加载")
+        return FastAPI(**kwargs)
+    return FastAPIOffline(static_url="/docs-static", favicon_url="/docs-static/favicon.png", **kwargs)
+
+
+def create_app(settings: Settings | None = None, *, service: AnswerService | None = None) -> FastAPI:
+    runtime = Runtime(settings or (service.settings if service else get_settings()), service=service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(runtime.start)
+        yield
+
+    app = _fastapi(
+        title="医保助手 yibao", version="0.1.0", lifespan=lifespan,
+        description="大学生医保问答：检索官方指南并给出出处；报销计算器；OpenAI 兼容接口。"
+                    "错误统一为 {\"detail\": 中文说明}。",
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    if (web := _web_router()) is not None:
+        app.include_router(web)
+    return app
+
+
+def run(host: str = "127.0.0.1", port: int = 8000, *, access_log: bool = True) -> None:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(), host=host, port=port, access_log=access_log, log_level="info")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="医保助手 HTTP 服务")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-access-log", action="store_true", help="不记录每个请求")
+    args = parser.parse_args()
+    run(args.host, args.port, access_log=not args.no_access_log)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""POST /api/ask (the `yibao ask --json` contract) and POST /api/ask/stream (Server-Sent Events)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from app.answer.models import AskRequest, AskResponse
+from app.server.deps import RuntimeDep, ServiceDep
+from app.server.streaming import SerialIterator, ask_events
+
+router = APIRouter(prefix="/api", tags=["问答"])
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def bad_input(exc: ValueError) -> HTTPException:
+    """The pipeline raises ValueError (Chinese message) for an empty question or an unknown city."""
+    if isinstance(exc, ValidationError):  # a bug, not bad input: let it be a 500
+        raise exc
+    return HTTPException(422, str(exc))
+
+
+@router.post("/ask", response_model=AskResponse, summary="回答一个问题（与 yibao ask --json 相同）")
+async def ask(req: AskRequest, service: ServiceDep, runtime: RuntimeDep) -> AskResponse:
+    try:
+        return await runtime.call(service.ask, req)
+    except ValueError as exc:
+        raise bad_input(exc) from exc
+
+
+@router.post("/ask/stream", summary="流式回答（text/event-stream：delta… 然后 final）",
+             response_class=StreamingResponse,
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": "delta / final / error 事件"}})
+async def ask_stream(req: AskRequest, service: ServiceDep, runtime: RuntimeDep) -> StreamingResponse:
+    events = SerialIterator(service.ask_stream(req))
+    try:  # the first step validates the question and city: a bad request is a 422, not an error event
+        first = await runtime.call(next, events, None)
+    except ValueError as exc:
+        raise bad_input(exc) from exc
+    return StreamingResponse(ask_events(first, events, runtime.call), media_type="text/event-stream",
+                             headers=SSE_HEADERS)

@@ -1,0 +1,42 @@
+"""POST /api/batch: a counselor's paste (or a list) → answers in order, personal data masked."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from app.answer.models import AskResponse
+from app.server.batch_service import BatchInputError, answer_one, plan
+from app.server.deps import RuntimeDep, ServiceDep
+
+router = APIRouter(prefix="/api", tags=["问答"])
+
+
+class BatchRequest(BaseModel):
+    text: str | None = Field(default=None, max_length=50_000,
+                             description="粘贴的一段文字（群聊记录或一行一个问题）")
+    questions: list[str] | None = Field(default=None, max_length=200,
+                                        description="问题列表（与 text 二选一或同时给出）")
+    city: str | None = Field(default=None, description="城市 id；不给时按每个问题中的地名判断")
+
+
+class BatchItem(BaseModel):
+    question: str = Field(description="问题（个人信息已打码）")
+    response: AskResponse
+
+
+class BatchResponse(BaseModel):
+    items: list[BatchItem]
+
+
+@router.post("/batch", response_model=BatchResponse, summary="批量回答（辅导员粘贴）")
+async def batch(req: BatchRequest, service: ServiceDep, runtime: RuntimeDep) -> BatchResponse:
+    items = []
+    try:
+        questions = plan(service, text=req.text, questions=req.questions, city=req.city)
+        for masked in questions:  # one worker-thread call per question: a long paste never blocks other users
+            response = await runtime.call(answer_one, service, masked, req.city)
+            items.append(BatchItem(question=masked, response=response))
+    except BatchInputError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return BatchResponse(items=items)
