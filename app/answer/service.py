@@ -217,7 +217,9 @@ class AnswerService:
         return score
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> Answered:
-        hits = self._hits(query, city)
+        found = self._hits(query, city)
+        # the city's own guide answers first; national policy follows as background
+        hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(query, city),
                                       city_name=self.cities[city].name, question=query)
         if not hits or not composed.citations or cmp.lead_sentence(hits, self._scorer(query, city)) is None:
