@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-test browser-deps index run test bench clean
+.PHONY: install install-test browser-deps index run test eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ browser-deps:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; \
 	fi
 
+# after the tests, the dev set in-process: a regression gate (floor a few points below today's 0.912)
 test: install-test browser-deps
 	$(BIN)/python -m pytest
+	$(BIN)/yibao ingest -q
+	$(BIN)/yibao eval --set dev --no-baselines --min-accuracy 0.88 --report build/eval
+
+# evaluation report with baselines and charts (build/eval-report/report.md)
+eval: install-test index
+	$(BIN)/yibao eval --set test --report build/eval-report
 
 bench: install-test
 	$(BIN)/python -m eval.ingest_bench

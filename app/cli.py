@@ -16,9 +16,11 @@ from rich.table import Table
 from app.settings import Settings, get_settings
 
 from app.calculator.cli import calc_app
+from eval.cli import eval_app
 
 cli = typer.Typer(help="医保助手 yibao：大学生医保问答", no_args_is_help=True, add_completion=False)
 cli.add_typer(calc_app, name="calc", help="医保待遇与参保资格计算器（输出 JSON）")
+cli.add_typer(eval_app, name="eval", help="评测：题集打分、基线对比与报告（report.md / report.json / PNG 图表）")
 out = Console()
 err = Console(stderr=True)
 
