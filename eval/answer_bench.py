@@ -7,6 +7,7 @@ BM25-only search in the same run as the baseline. Figures are printed, never ass
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import time
 
@@ -46,7 +47,7 @@ def main() -> None:
                 t = time.perf_counter()
                 service.ask(AskRequest(question=q["query"] + "？", city=q["city"]))
                 uncached_ms.append(1000 * (time.perf_counter() - t))
-    print(f"cold start to first answer: {cold:.2f} s")
+    print(f"cold start to first answer: {cold:.2f} s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"{'':<36}{'p50 ms':>9}{'p95 ms':>9}{'mean':>9}")
     for name, values in (("answer (warm, repeated question)", answer_ms),
                          ("answer (warm, new wording)", uncached_ms), ("baseline: BM25 search only", bm25_ms)):
