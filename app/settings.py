@@ -37,9 +37,9 @@ class Settings(BaseSettings):
         "grows with length; BM25 always indexes the whole chunk.",
     )
     query_threads: int = Field(
-        default=1, ge=0, le=64,
-        description="CPU threads for embedding a question when answering (0 = all cores). One thread per query "
-        "keeps short queries fast and lets concurrent requests use the other cores; ingest always uses all.",
+        default=0, ge=0, le=64,
+        description="CPU threads for embedding a question when answering (0 = all cores). Measured on 2 cores: "
+        "all cores give p50 24 ms in-process vs 37 ms with one, and the same throughput under load.",
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Chunks returned by search.")
     candidate_k: int = Field(

