@@ -73,6 +73,10 @@ class DomainTokenizer:
                     self._jieba = tk
         return self._jieba
 
+    def cut_all_chars(self, text: str) -> list[str]:
+        """Segmentation that keeps every character (spaces and punctuation included), for aligning positions."""
+        return list(self._tokenizer().cut(text, HMM=False))
+
     def cut(self, text: str) -> list[str]:
         """Plain segmentation (used by tests to pin domain terms)."""
         return [w for w in self._tokenizer().cut(text) if w.strip()]

@@ -84,3 +84,17 @@ def test_counselor_paste_splits_into_questions() -> None:
 def test_single_question_is_not_split() -> None:
     assert split_questions("我是武汉大学的新生，请问老家的医保怎么停？") == ["我是武汉大学的新生，请问老家的医保怎么停？"]
     assert split_questions("住院报多少") == ["住院报多少"]
+
+
+def test_homophone_typos_of_domain_terms_are_fixed_and_words_are_left_alone() -> None:
+    from app.understanding.homophones import HomophoneFixer, domain_terms
+    from ingest.tokenize import DomainTokenizer
+
+    tok = DomainTokenizer(KNOWLEDGE / "dict")
+    fixer = HomophoneFixer(domain_terms(["暂停参保", "异地就医备案", "零星报销", "医保码"], tok.tokenize),
+                           tok.cut_all_chars)
+    assert fixer.fix("达州医保暂庭怎么办理") == "达州医保暂停怎么办理"
+    assert fixer.fix("异地就医被案怎么弄") == "异地就医备案怎么弄"
+    assert fixer.fix("自费看病怎么报消") == "自费看病怎么报销"
+    for fine in ("研究生可以参加武汉的大学生医保吗", "一包药多少钱", "可以报吗", "克拉玛依低保学生医保交多少"):
+        assert fixer.fix(fine) == fine

@@ -20,10 +20,12 @@ from app.retrieval.index import LoadedIndex, load_index
 from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
+from app.understanding.homophones import HomophoneFixer, domain_terms
 from app.understanding.intent import Intent, classify, has_amount
 from app.understanding.split import split_questions
 from ingest.chunking import Chunk
 from ingest.documents import City, load_cities, load_guides
+from ingest.tokenize import USER_DICT
 
 INTENT_HINTS = {
     "benefit": "报销比例 起付标准 支付限额 待遇", "claim": "报销 材料 流程", "pay": "缴费标准 缴费时间",
@@ -85,12 +87,21 @@ class AnswerService:
         self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
         self.sessions = sessions or MemorySessionStore()
+        self.fixer = self._homophone_fixer()
         self.llm: Any = None
         if llm_enabled(settings):
             from app.answer.llm import LLMWriter
             from app.calculator.tools import make_calculator_tools
 
             self.llm = LLMWriter(settings, make_calculator_tools(settings.knowledge_dir))
+
+    def _homophone_fixer(self) -> HomophoneFixer:
+        tok = self.index.tokenizer
+        dict_file = (tok.dict_dir / USER_DICT) if tok.dict_dir else None
+        words = [line.split()[0] for line in dict_file.read_text(encoding="utf-8").splitlines() if line.strip()] \
+            if dict_file and dict_file.exists() else []
+        words += [t for terms in tok.synonyms.values() for t in terms]
+        return HomophoneFixer(domain_terms(words, tok.tokenize), tok.cut_all_chars)
 
     @property
     def covered(self) -> list[str]:
@@ -107,7 +118,7 @@ class AnswerService:
 
     def ask_stream(self, req: AskRequest) -> Iterator[StreamEvent]:
         """Answer text in pieces as it is ready, then the final response (same as :meth:`ask`)."""
-        question = _CONTROL.sub("", req.question).strip()
+        question = self.fixer.fix(_CONTROL.sub("", req.question).strip())  # 暂庭 → 暂停
         if not question:
             raise ValueError("问题不能为空")
         if req.city is not None and req.city not in self.covered:
