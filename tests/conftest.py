@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,3 +133,38 @@ def small(small_base: Small, tmp_path: Path) -> Small:
     shutil.copytree(small_base.knowledge, knowledge)
     shutil.copytree(small_base.index, index, symlinks=True)
     return Small(knowledge, index, small_base.report)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_url(full_index: Path, full_loaded) -> Iterator[str]:  # noqa: ANN001
+    """A real uvicorn server on a free loopback port, over the shared full index."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from app.answer.service import AnswerService
+    from app.server.main import create_app
+    from app.settings import Settings
+
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index)
+    app = create_app(settings, service=AnswerService(settings, index=full_loaded))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -4,45 +4,17 @@ Python client against /v1/chat/completions (plain and streaming), httpx against 
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
-import uvicorn
-from conftest import KNOWLEDGE
 
 from app.answer.models import AskResponse
-from app.answer.service import AnswerService
-from app.server.main import create_app
-from app.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def base_url(full_index: Path, full_loaded) -> Iterator[str]:  # noqa: ANN001
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index)
-    app = create_app(settings, service=AnswerService(settings, index=full_loaded))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def base_url(live_url: str) -> str:
+    return live_url
 
 
 @pytest.fixture
