@@ -232,8 +232,8 @@ def test_clarification_options_set_the_city_and_resend(page: sync_api.Page) -> N
     with page.expect_request("**/api/ask/stream") as req_info:
         options.nth(names.index("武汉")).click()
     assert json.loads(req_info.value.post_data or "{}")["city"] == "wuhan"
-    answer = last_answer(page)
-    assert "60%" in answer.inner_text()  # Wuhan's 三级医疗机构 ratio, in the lead or the rows under it
+    # the new bubble streams in: wait for Wuhan's 三级医疗机构 ratio (in the lead or the rows under it)
+    sync_api.expect(page.locator(".msg.bot").last).to_contain_text("60%", timeout=WAIT_MS)
     assert page.locator("#city-label").inner_text() == "武汉"
     assert json.loads(page.evaluate("localStorage.getItem('yibao.city')"))["id"] == "wuhan"
 
