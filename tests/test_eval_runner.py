@@ -6,18 +6,14 @@ baselines (eval/baselines.py), on a handful of dev items against the real index 
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KNOWLEDGE, squash
+from conftest import KNOWLEDGE, free_port, squash
 from typer.testing import CliRunner
 
-from app.answer.models import AskRequest  # at module level: FastAPI resolves the handler's annotations here
 from app.answer.service import AnswerService
 from app.settings import Settings, get_settings
 from eval.baselines import SEEDS, Bm25Client, NaiveRagClient, attribute, raw_sources
@@ -179,35 +175,10 @@ def test_raw_sources_read_the_seed_files_named_by_the_guides() -> None:
 
 
 # ---- HTTP mode -------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server_url(service: AnswerService) -> Iterator[str]:
-    """A tiny FastAPI app wrapping the AnswerService (POST /api/ask), served by uvicorn on loopback."""
-    import uvicorn
-    from fastapi import FastAPI
-
-    api = FastAPI()
-
-    @api.post("/api/ask")
-    def ask(req: AskRequest) -> dict[str, Any]:
-        return service.ask(req).model_dump(mode="json")
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def server_url(live_url: str) -> str:
+    """The real yibao server (tests/conftest.py) over the shared index: scoring a deployment over HTTP."""
+    return live_url
 
 
 def test_http_mode_scores_a_deployment_like_in_process(server_url: str, run, items) -> None:  # noqa: ANN001
@@ -220,7 +191,7 @@ def test_http_mode_scores_a_deployment_like_in_process(server_url: str, run, ite
 
 
 def test_http_errors_score_as_wrong_answers_with_the_reason(items) -> None:  # noqa: ANN001
-    results = run_items(items[:1], HttpClient(f"http://127.0.0.1:{_free_port()}", timeout=2))
+    results = run_items(items[:1], HttpClient(f"http://127.0.0.1:{free_port()}", timeout=2))
     assert not results[0]["correct"] and results[0]["errors"]
     assert results[0]["reasons"][0].startswith("call failed: ConnectError")
 

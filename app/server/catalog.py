@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict
 
 from ingest.documents import load_cities, load_guides
 
 NATIONAL = "national"
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(BaseModel):
+    """A guide as served by GET /api/sources/{doc_id} (also its response model)."""
+
+    model_config = ConfigDict(frozen=True)
     doc_id: str
     title: str
     city: str
     policy_year: int
     valid_note: str
     markdown: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"doc_id": self.doc_id, "title": self.title, "city": self.city,
-                "policy_year": self.policy_year, "valid_note": self.valid_note, "markdown": self.markdown}
 
 
 class Catalog:
