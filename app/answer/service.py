@@ -21,7 +21,7 @@ from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
 from app.understanding.homophones import HomophoneFixer, domain_terms
-from app.understanding.intent import Intent, classify, has_amount
+from app.understanding.intent import Intent, classify
 from app.understanding.split import split_questions
 from ingest.chunking import Chunk
 from ingest.documents import City, load_cities, load_guides
