@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-test browser-deps index run test eval bench clean
+.PHONY: install install-test system-deps index run test eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +29,18 @@ index: install
 run: index
 	$(BIN)/yibao serve
 
-# headless Chromium and a Chinese font for the browser tests (Debian packages; root or sudo)
-browser-deps:
-	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+# what the tests start or drive (Debian packages; root or sudo): headless Chromium and a Chinese font for the
+# browser tests, redis-server for the scale-out tests (the Chroma server comes with the chromadb package)
+system-deps:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q . || ! command -v redis-server >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing chromium fonts-wqy-zenhei"; \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei; \
+	  echo "installing chromium fonts-wqy-zenhei redis-server"; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-zenhei redis-server; \
 	fi
 
 # after the tests, the dev set in-process: a regression gate (floor a few points below today's 0.912)
-test: install-test browser-deps
+test: install-test system-deps
 	$(BIN)/python -m pytest
 	$(BIN)/yibao ingest -q
 	$(BIN)/yibao eval --set dev --no-baselines --min-accuracy 0.88 --report build/eval

@@ -63,6 +63,44 @@ class Settings(BaseSettings):
     keep_builds: int = Field(
         default=2, ge=1, description="Index builds kept on disk (the current one and older ones)."
     )
+    # --- limits and abuse protection (issue 7) ---
+    max_question_chars: int = Field(
+        default=2000, ge=1, description="Longest question accepted (characters); longer → 422 with a Chinese message."
+    )
+    max_batch_questions: int = Field(default=200, ge=1, description="Most questions in one /api/batch call.")
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body accepted (bytes); larger → 413."
+    )
+    rate_limit_per_minute: int = Field(
+        default=60, ge=0, description="Requests per minute per client on /api and /v1 (0 = no limit); over → 429."
+    )
+    rate_limit_burst: int = Field(default=20, ge=1, description="Requests a client may send at once above the rate.")
+    rate_limit_exempt: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Client addresses never rate-limited (JSON list): by default this machine, so local "
+        "evaluation scripts and benchmarks are not throttled.",
+    )
+    trust_proxy_headers: bool = Field(
+        default=False, description="Take the client address from X-Forwarded-For (only behind your own proxy)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser (JSON list); empty = none."
+    )
+    counselor_token: SecretStr | None = Field(
+        default=None, description="Token for the counselor console, /api/batch and the feedback export; "
+        "unset = open (a warning is logged at start-up)."
+    )
+    # --- scale-out (issue 7): unset = embedded (in-memory sessions, SQLite feedback, on-disk Chroma) ---
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db — sessions and feedback in Redis (shared by instances)."
+    )
+    chroma_url: str | None = Field(
+        default=None, description="http://host:port of a Chroma server — vectors there instead of on disk."
+    )
+    session_ttl_seconds: int = Field(default=6 * 3600, ge=60, description="A conversation is forgotten after this.")
+    index_check_seconds: float = Field(
+        default=2.0, ge=0, description="How often the server looks for a newer index build (0 = never)."
+    )
 
 
 def llm_enabled(settings: Settings) -> bool:
