@@ -14,7 +14,7 @@ from typing import Any
 from app.answer import compose as cmp
 from app.answer.extract import benefit_request, parse_admission, parse_cost, parse_level
 from app.answer.models import AskRequest, AskResponse, Clarification
-from app.answer.sessions import MemorySessionStore, SessionState
+from app.answer.sessions import SessionState, SessionStore, make_session_store
 from app.privacy import mask_pii
 from app.retrieval.index import LoadedIndex, load_index
 from app.retrieval.search import NATIONAL, city_scope, search
@@ -79,14 +79,15 @@ def load_doc_infos(knowledge_dir: Path, cities: dict[str, City], today: dt.date)
 
 class AnswerService:
     def __init__(self, settings: Settings, *, index: LoadedIndex | None = None,
-                 sessions: MemorySessionStore | None = None, today: dt.date | None = None) -> None:
+                 sessions: SessionStore | None = None, today: dt.date | None = None) -> None:
         self.settings = settings
         self.index = index or load_index(settings.index_dir, embedding_spec=settings.embedding,
-                                         query_threads=settings.query_threads or None)
+                                         query_threads=settings.query_threads or None,
+                                         chroma_url=settings.chroma_url)
         self.cities = load_cities(settings.knowledge_dir)
         self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
-        self.sessions = sessions or MemorySessionStore()
+        self.sessions = sessions or make_session_store(settings)
         self.fixer = self._homophone_fixer()
         self.llm: Any = None
         if llm_enabled(settings):
@@ -118,7 +119,8 @@ class AnswerService:
 
     def ask_stream(self, req: AskRequest) -> Iterator[StreamEvent]:
         """Answer text in pieces as it is ready, then the final response (same as :meth:`ask`)."""
-        question = self.fixer.fix(_CONTROL.sub("", req.question).strip())  # 暂庭 → 暂停
+        # masked first: personal data never enters the pipeline (splitting may drop a name's "姓名：")
+        question = self.fixer.fix(mask_pii(_CONTROL.sub("", req.question).strip()))  # 暂庭 → 暂停
         if not question:
             raise ValueError("问题不能为空")
         if req.city is not None and req.city not in self.covered:
@@ -221,19 +223,16 @@ class AnswerService:
         bm25, _ = self.index.bm25(city_scope(city))
         tok = self.index.tokenizer
         wanted = set(tok.tokenize(tok.expand(query)))
-
-        def score(text: str) -> float:
-            return float(sum(max(bm25.idf.get(t, 0.0), 0.0) for t in wanted & set(tok.tokenize_cached(text))))
-
-        return score
+        return cmp.Scorer({t: max(bm25.idf.get(t, 0.0), 0.0) for t in wanted}, tok.tokenize_cached)
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> Answered:
         found = self._hits(query, city)
         # the city's own guide answers first; national policy follows as background
+        scorer = self._scorer(query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
-        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(query, city),
+        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer,
                                       city_name=self.cities[city].name, question=query)
-        if not hits or not composed.citations or cmp.lead_sentence(hits, self._scorer(query, city)) is None:
+        if not hits or not composed.citations or cmp.lead_sentence(hits, scorer) is None:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
         return Answered(reply, Draft(query, city, self.cities[city].name, hits))
