@@ -1,4 +1,5 @@
-"""Mask personal data (身份证号, 手机号, 银行卡号, names after 我叫/姓名) before text is shown, stored or logged."""
+"""Mask personal data (身份证号, 手机号, 银行卡号, names after 我叫/姓名) before text is shown,
+stored, logged or sent to an LLM (pure; SECURITY.md lists where it is applied)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ _ID18 = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?![\dXx])")
 _ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)")
-_NAME = re.compile(r"(我叫|姓名[：:]?|名字是|名字叫)\s*([\u4e00-\u9fff]{1,3})")
+_COMPOUND_SURNAMES = ("欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|令狐|长孙|宇文"
+                      "|司徒|夏侯|轩辕|端木|独孤|南宫|西门|百里|呼延|澹台|钟离|赫连")
+# 姓名 needs a colon or 是/为 after it: "姓名不同", "姓名和手机号" are not names
+# 我叫了/叫过/叫的 (叫 as "call"): 我叫了救护车 is not a name
+_NAME = re.compile(r"(我叫(?![了过着的])|姓名\s*[：:]|姓名[是为]|名字是|名字叫)\s*"
+                   rf"((?:{_COMPOUND_SURNAMES})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{1,3}})")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -31,13 +37,16 @@ def luhn_ok(digits: str) -> bool:
 
 def mask_pii(text: str) -> str:
     def id18(m: re.Match[str]) -> str:
-        number = m.group(0)
-        # a valid checksum is an ID; an 18-digit run that fails it may still be one mistyped: mask both
-        return number[:3] + "*" * 11 + number[-4:] if id_checksum_ok(number) or number.isdigit() else number
+        number = m.group(0)  # a valid checksum or not (a mistyped ID, 17 digits + X): it is someone's ID
+        return number[:3] + "*" * 11 + number[-4:]
 
     def card(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        return digits[:4] + "*" * (len(digits) - 8) + digits[-4:] if luhn_ok(digits) else m.group(0)
+        # spaced groups must pass Luhn (amounts listed with spaces must not); an unbroken 16–19-digit run is a
+        # card number even if mistyped
+        if luhn_ok(digits) or m.group(0).isdigit():
+            return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+        return m.group(0)
 
     text = _ID18.sub(id18, text)
     text = _CARD.sub(card, text)

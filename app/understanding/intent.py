@@ -36,7 +36,8 @@ CUES: dict[str, dict[str, float]] = {
 PRIORITY = ["suspend", "remote_care", "graduate", "e_voucher", "claim", "pay", "benefit", "enroll"]
 DOMAIN = re.compile(
     r"医保|保险|参保|看病|就医|医院|报销|住院|门诊|缴费|交费|社保|医疗|药|生病|备案|大病|起付|诊所|体检|挂号|病|"
-    r"筹资|补助|救助|生育|急诊|医|insurance|medical|hospital|clinic|doctor|fee|reimburs|enrol",
+    r"筹资|补助|救助|生育|急诊|医|档次|[一二]档|长护|护理保险|护理险|缴|学籍|户籍|统筹|"
+    r"insurance|medical|hospital|clinic|doctor|fee|reimburs|enrol",
     re.IGNORECASE,
 )
 AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|RMB)|花了\s*\d|\d+(?:\.\d+)?\s*万")
