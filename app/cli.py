@@ -41,7 +41,8 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(help="忽略已有索引，全部重建")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条")] = False,
 ) -> None:
-    """构建或增量更新索引（Chroma + BM25）。"""
+    """构建或增量更新索引（Chroma + BM25；设置了 YIBAO_CHROMA_URL 时向量也写入 Chroma 服务器）。"""
+    from ingest.chroma_server import VectorStoreUnavailable
     from ingest.errors import IngestError
     from ingest.pipeline import run_ingest
 
@@ -59,8 +60,9 @@ def ingest(
             report = run_ingest(
                 knowledge_dir=s.knowledge_dir, index_dir=s.index_dir, embedding_spec=s.embedding,
                 rebuild=rebuild, dense_chars=s.dense_chars, keep_builds=s.keep_builds, progress=on_progress,
+                chroma_url=s.chroma_url,
             )
-        except IngestError as exc:
+        except (IngestError, VectorStoreUnavailable) as exc:
             raise _fail(f"{exc}\n已有索引未改动。") from exc
         except ValueError as exc:
             raise _fail(str(exc)) from exc
@@ -75,6 +77,9 @@ def ingest(
             out.print("有变化的文档：" + "、".join(report.changed_docs))
         if report.removed_docs:
             out.print("已删除的文档：" + "、".join(report.removed_docs))
+    if report.chroma_collection:
+        done = "已写入" if report.uploaded else "已有"
+        out.print(f"Chroma 服务器 {s.chroma_url}：{done}集合 {report.chroma_collection}")
     table = Table("城市", "片段数")
     for city, n in report.per_city.items():
         table.add_row(city, str(n))
@@ -95,7 +100,8 @@ def _load(s: Settings):  # noqa: ANN202 - LoadedIndex, imported lazily
     from app.retrieval.index import IndexNotReady, load_index
 
     try:
-        return load_index(s.index_dir, embedding_spec=s.embedding, query_threads=s.query_threads or None)
+        return load_index(s.index_dir, embedding_spec=s.embedding, query_threads=s.query_threads or None,
+                          chroma_url=s.chroma_url)
     except IndexNotReady as exc:
         raise _fail(str(exc)) from exc
 
@@ -109,6 +115,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """检索调试：打印最相关的片段及得分。"""
+    from app.retrieval.index import VectorStoreUnavailable
     from app.retrieval.search import search as run_search
 
     s = get_settings()
@@ -117,7 +124,10 @@ def search(
     if mode not in ("hybrid", "bm25", "dense"):
         raise _fail("mode 只能是 hybrid、bm25 或 dense")
     _check_city(city, s)
-    hits = run_search(_load(s), query, city=city, k=k, mode=mode, candidates=s.candidate_k, rrf_k=s.rrf_k)  # type: ignore[arg-type]
+    try:
+        hits = run_search(_load(s), query, city=city, k=k, mode=mode, candidates=s.candidate_k, rrf_k=s.rrf_k)  # type: ignore[arg-type]
+    except VectorStoreUnavailable as exc:
+        raise _fail(f"{exc}（{exc.url}）") from exc
     if as_json:
         rows = [
             {**h.chunk.model_dump(), "score": round(h.score, 6), "bm25_rank": h.bm25_rank, "dense_rank": h.dense_rank}
@@ -157,6 +167,7 @@ def ask(
     from pydantic import ValidationError
 
     from app.answer.models import AskRequest
+    from app.retrieval.index import VectorStoreUnavailable
 
     s = get_settings()
     if (question is None) == (file is None):
@@ -168,6 +179,8 @@ def ask(
             res = svc.ask(req)
         except (ValidationError, ValueError) as exc:
             raise _fail(_validation_message(exc)) from exc
+        except VectorStoreUnavailable as exc:
+            raise _fail(f"{exc}（{exc.url}）") from exc
         if as_json:
             sys.stdout.write(res.model_dump_json(exclude_none=False) + "\n")
         else:

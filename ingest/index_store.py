@@ -10,6 +10,8 @@
                         dict/           (the jieba dictionary and synonyms the tokens were made with)
                         chroma/         (Chroma persistent collection over the same vectors)
       builds/.tmp-<build_id>/           (a build in progress; removed if found stale)
+
+With ``YIBAO_CHROMA_URL`` a Chroma server also holds each build's vectors (``ingest/chroma_server.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ingest.chunking import Chunk
 from ingest.errors import IngestError
 
 COLLECTION = "yibao"
+COLLECTION_METADATA = {"hnsw:space": "cosine"}
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
 VECTORS = "vectors.npy"
@@ -37,6 +40,15 @@ TMP_PREFIX = ".tmp-"
 
 def builds_dir(root: Path) -> Path:
     return root / "builds"
+
+
+def finished_builds(root: Path) -> list[Path]:
+    """Build folders, oldest first (build ids sort in creation order)."""
+    folder = builds_dir(root)
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX)),
+                  key=lambda p: p.name)
 
 
 def current_build(root: Path) -> Path | None:
@@ -111,7 +123,7 @@ def write_chroma(build: Path, chunks: Sequence[Chunk], vectors: np.ndarray, docu
     client = chroma_client(build / "chroma")
     # embedding_function=None: Chroma must never fall back to its downloading default model.
     collection = client.get_or_create_collection(
-        COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        COLLECTION, embedding_function=None, metadata=COLLECTION_METADATA
     )
     step = min(1000, client.get_max_batch_size())
     for i in range(0, len(chunks), step):
@@ -134,10 +146,7 @@ def publish(root: Path, tmp: Path, build_id: str, keep: int) -> Path:
         staging.unlink()
     staging.symlink_to(Path("builds") / build_id)
     os.replace(staging, link)  # atomic on POSIX: readers see the old or the new build, never neither
-    builds = sorted(
-        (p for p in builds_dir(root).iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX)),
-        key=lambda p: p.name,
-    )
+    builds = finished_builds(root)
     for old in builds[:-keep] if keep > 0 else []:
         if old != final:
             shutil.rmtree(old, ignore_errors=True)

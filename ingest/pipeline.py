@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
+from ingest import chroma_server
 from ingest import index_store as store
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_markdown
 from ingest.documents import Guide, load_cities, load_guides
@@ -22,6 +25,7 @@ from ingest.embeddings import make_embeddings
 from ingest.tokenize import DomainTokenizer, dictionary_hash
 
 Progress = Callable[[int, int], None]  # (done, total) embedded chunks
+log = logging.getLogger(__name__)
 
 
 class IngestReport(BaseModel):
@@ -37,6 +41,8 @@ class IngestReport(BaseModel):
     removed_docs: list[str] = []
     per_city: dict[str, int] = {}
     per_kind: dict[str, int] = {}
+    chroma_collection: str | None = None  # the build's collection on the Chroma server, if one is configured
+    uploaded: bool = False  # its vectors were (re)uploaded in this run
     seconds: float = 0.0
 
 
@@ -76,6 +82,31 @@ def _previous_vectors(build: Path | None, manifest: dict | None, embedding: dict
     return {c.chunk_id: vectors[i] for i, c in enumerate(chunks)}
 
 
+def _intact(build: Path, manifest: dict) -> bool:
+    """Every part is there and chunks, vectors and manifest agree: a truncated or garbled current build is not
+    "up to date", so a plain ``yibao ingest`` repairs it."""
+    try:
+        store.check_build(build)
+        chunks, _ = store.read_chunks(build)
+        return len(chunks) == len(store.read_vectors(build)) == manifest.get("chunk_count")
+    except Exception:
+        return False
+
+
+def _sync_server(client: Any, url: str | None, build: Path, manifest: dict[str, Any]) -> bool:
+    with chroma_server.reachable(url):
+        return chroma_server.ensure_build(client, build, manifest)
+
+
+def _drop_server_builds(client: Any, url: str | None, build_ids: set[str]) -> None:
+    """Pruned builds' collections; a failure only leaves them behind (the new build is already live)."""
+    try:
+        with chroma_server.reachable(url):
+            chroma_server.delete_builds(client, sorted(build_ids))
+    except chroma_server.VectorStoreUnavailable:
+        log.warning("Chroma 服务器：旧索引的集合未能删除：%s", sorted(build_ids))
+
+
 def run_ingest(
     *,
     knowledge_dir: Path,
@@ -86,7 +117,11 @@ def run_ingest(
     dense_chars: int = 0,
     keep_builds: int = 2,
     progress: Progress | None = None,
+    chroma_url: str | None = None,
 ) -> IngestReport:
+    """With ``chroma_url`` the build's vectors also go to that Chroma server (before the build goes
+    live), a missing collection of an up-to-date build is uploaded again, and the collections of pruned
+    builds are dropped."""
     started = time.perf_counter()
     guides = load_guides(knowledge_dir)  # validates everything before any index work
     cities = load_cities(knowledge_dir)
@@ -94,26 +129,23 @@ def run_ingest(
     dict_dir = knowledge_dir / "dict"
     dict_hash = dictionary_hash(dict_dir)
     fingerprints = {g.meta.doc_id: g.fingerprint for g in guides}
-
-    with store.build_lock(index_dir):
+    # an unreachable server fails here, before any index work
+    with chroma_server.connected(chroma_url) as client, store.build_lock(index_dir):
         store.remove_stale_builds(index_dir)
         prev = store.current_build(index_dir)
         manifest = store.read_manifest(prev)
-        prev_ok = prev is not None and manifest is not None
-        if prev_ok:
-            try:
-                store.check_build(prev)
-            except Exception:
-                prev_ok = False
+        prev_ok = prev is not None and manifest is not None and _intact(prev, manifest)
         if prev_ok and not rebuild and _same_inputs(
             manifest, spec=embedding_spec, dense_chars=dense_chars, dict_hash=dict_hash, fingerprints=fingerprints
         ):
             assert manifest is not None and prev is not None
+            uploaded = client is not None and _sync_server(client, chroma_url, prev, manifest)
             return IngestReport(
                 status="up_to_date", build_id=manifest["build_id"], build_dir=str(prev),
                 documents=len(guides), chunks=manifest["chunk_count"], reused=manifest["chunk_count"],
                 per_city=manifest["per_city"], per_kind=manifest.get("per_kind", {}),
-                seconds=time.perf_counter() - started,
+                chroma_collection=chroma_server.collection_name(manifest["build_id"]) if client else None,
+                uploaded=uploaded, seconds=time.perf_counter() - started,
             )
 
         chunks = chunk_guides(guides, city_names)
@@ -176,7 +208,13 @@ def run_ingest(
         }
         # the manifest is written last: a folder without it is never taken for a finished build
         (tmp / store.MANIFEST).write_text(json.dumps(new_manifest, ensure_ascii=False, indent=1), "utf-8")
+        if client is not None:  # before the swap: instances that pick up the new build find its vectors there
+            _sync_server(client, chroma_url, tmp, new_manifest)
+        before = {p.name for p in store.finished_builds(index_dir)}
         final = store.publish(index_dir, tmp, build_id, keep_builds)
+        pruned = before - {p.name for p in store.finished_builds(index_dir)}
+        if client is not None and pruned:
+            _drop_server_builds(client, chroma_url, pruned)
 
     new_ids = {c.chunk_id for c in chunks}
     return IngestReport(
@@ -185,5 +223,7 @@ def run_ingest(
         removed=len(set(previous) - new_ids),
         changed_docs=sorted(d for d, fp in fingerprints.items() if old_fp.get(d) != fp),
         removed_docs=sorted(old_docs - set(fingerprints)),
-        per_city=per_city, per_kind=per_kind, seconds=time.perf_counter() - started,
+        per_city=per_city, per_kind=per_kind,
+        chroma_collection=chroma_server.collection_name(build_id) if client is not None else None,
+        uploaded=client is not None, seconds=time.perf_counter() - started,
     )

@@ -1,7 +1,12 @@
-"""Load a finished index build (chunks, BM25, Chroma) once; searching never touches the disk again."""
+"""Load a finished index build (chunks, BM25, Chroma) once; searching never touches the disk again.
+
+The vectors are searched in the build's on-disk Chroma, or with ``chroma_url`` in the build's collection on a
+Chroma server (:mod:`app.retrieval.server_vectors`; filled from the build if the server lacks it).
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,11 +14,15 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
+from app.retrieval.server_vectors import ServerVectors, VectorStoreUnavailable
 from ingest import index_store as store
 from ingest.chunking import Chunk
 from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.tokenize import DomainTokenizer
+
+__all__ = ["IndexNotReady", "LoadedIndex", "VectorStoreUnavailable", "load_index"]
+log = logging.getLogger(__name__)
 
 
 class IndexNotReady(RuntimeError):
@@ -28,7 +37,7 @@ class LoadedIndex:
     tokens: list[list[str]]
     tokenizer: DomainTokenizer
     embeddings: Embeddings
-    vectorstore: Any  # langchain_chroma.Chroma
+    vectorstore: Any  # langchain_chroma.Chroma, or ServerVectors on a Chroma server
     by_id: dict[str, int] = field(default_factory=dict)
     _bm25: dict[tuple[str, ...] | None, tuple[BM25Okapi, list[int]]] = field(default_factory=dict)
 
@@ -57,6 +66,7 @@ def load_index(
     embeddings: Embeddings | None = None,
     embedding_spec: str | None = None,
     query_threads: int | None = None,
+    chroma_url: str | None = None,
 ) -> LoadedIndex:
     build = store.current_build(index_dir)
     if build is None:
@@ -77,14 +87,27 @@ def load_index(
         raise IndexNotReady(f"索引片段文件损坏（{build}）：{exc}；请运行 yibao ingest --rebuild") from exc
     if not chunks:
         raise IndexNotReady("索引为空，请运行 yibao ingest")
+    if len(chunks) != manifest.get("chunk_count", len(chunks)):  # e.g. cut at a line end
+        raise IndexNotReady(f"索引片段文件不完整（{build}：{len(chunks)}/{manifest['chunk_count']} 个片段），"
+                            "请运行 yibao ingest")
     from langchain_chroma import Chroma
 
     embedder = embeddings or make_embeddings(spec, threads=query_threads)
-    vectorstore = Chroma(
-        client=store.chroma_client(build / "chroma"),
-        collection_name=store.COLLECTION,
-        embedding_function=embedder,
-    )
+    vectorstore: Any
+    if chroma_url:
+        vectorstore = ServerVectors(chroma_url, build, manifest, embedder)
+        try:
+            vectorstore.connect()  # fills a fresh server now rather than on the first question
+        except VectorStoreUnavailable:  # the index still loads: dense search retries on every question
+            log.warning("Chroma 服务器 %s 暂时无法连接，将在检索时重试", chroma_url)
+        except ValueError as exc:  # a malformed URL
+            raise IndexNotReady(str(exc)) from exc
+    else:
+        vectorstore = Chroma(
+            client=store.chroma_client(build / "chroma"),
+            collection_name=store.COLLECTION,
+            embedding_function=embedder,
+        )
     return LoadedIndex(
         build=build, manifest=manifest, chunks=chunks, tokens=tokens,
         tokenizer=DomainTokenizer(build / "dict"), embeddings=embedder, vectorstore=vectorstore,
