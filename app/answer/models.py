@@ -10,7 +10,8 @@ from app.understanding.intent import Intent
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=2000, description="学生的问题")
+    # no max_length here: the limit is a setting (max_question_chars, default 2000), checked by the server
+    question: str = Field(min_length=1, description="学生的问题（最长 max_question_chars 个字符，默认 2000）")
     city: str | None = Field(default=None, description="城市 id；给出时优先于问题中的地名")
     session_id: str | None = Field(default=None, description="会话 id；沿用上文的城市、学校和意图")
     id: str | None = Field(default=None, description="调用方的题目 id，原样返回")

@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.retrieval.index import VectorStoreUnavailable
+from app.server.headers import security_headers
+
 log = logging.getLogger(__name__)
 
 FIELDS = {
@@ -24,7 +27,12 @@ MESSAGES = {
     "list_type": "应为列表", "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
     "dict_type": "应为 JSON 对象", "model_attributes_type": "应为 JSON 对象", "model_type": "应为 JSON 对象",
     "int_type": "应为整数", "int_parsing": "应为整数", "extra_forbidden": "不认识的字段",
+    "string_unicode": "含有无效的字符（应为 UTF-8 文本）",
 }
+# FastAPI's 400 when the body cannot even be decoded (invalid UTF-8, a number too long to parse): a client
+# error like any other malformed body, so 422 in Chinese
+UNPARSABLE = "There was an error parsing the body"
+UNPARSABLE_ZH = "输入有误：请求体无法解析，应为 UTF-8 编码的 JSON"
 
 
 def _message(err: dict[str, Any]) -> str:
@@ -46,6 +54,11 @@ def describe(errors: Sequence[Any]) -> str:
     """``输入有误：question（问题）：不能为空`` — one part per bad field, the body prefix dropped."""
     parts = []
     for err in errors:
+        if err.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+            where = err.get("loc", ())[-1]
+            parts.append(f"请求体不是合法的 JSON（第 {where} 个字符附近）" if isinstance(where, int)
+                         else "请求体不是合法的 JSON")
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p != "body"] or ["body"]
         field = ".".join(loc)
         name = FIELDS.get(loc[-1] if not loc[-1].isdigit() else loc[0])
@@ -54,11 +67,16 @@ def describe(errors: Sequence[Any]) -> str:
     return "输入有误：" + "；".join(parts)
 
 
-def _body(request: Request, detail: str, kind: str) -> dict[str, Any]:
+def error_body(path: str, detail: str, kind: str = "invalid_request_error") -> dict[str, Any]:
+    """The JSON of an error at ``path`` (also used by the middlewares, which have no Request)."""
     body: dict[str, Any] = {"detail": detail}
-    if request.url.path.startswith("/v1/"):
+    if path.startswith("/v1/"):
         body["error"] = {"message": detail, "type": kind}
     return body
+
+
+def _body(request: Request, detail: str, kind: str) -> dict[str, Any]:
+    return error_body(request.url.path, detail, kind)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -69,6 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and detail == UNPARSABLE:
+            return JSONResponse(_body(request, UNPARSABLE_ZH, "invalid_request_error"), status_code=422)
         if exc.status_code == 404 and detail == "Not Found":
             detail = "找不到该地址"
         elif exc.status_code == 405:
@@ -79,4 +99,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("未处理的错误：%s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(_body(request, "服务内部错误，请稍后再试", "server_error"), status_code=500)
+        return JSONResponse(_body(request, "服务内部错误，请稍后再试", "server_error"), status_code=500,
+                            headers=security_headers(request.url.path))  # sent outside the middlewares
+
+    @app.exception_handler(VectorStoreUnavailable)
+    async def vectors_down(request: Request, exc: VectorStoreUnavailable) -> JSONResponse:
+        """The Chroma server is down: 503 now; the next request reconnects (no restart needed)."""
+        log.warning("向量库不可用（%s）：%s %s", exc.url, request.method, request.url.path)
+        return JSONResponse(_body(request, str(exc), "service_unavailable"), status_code=503,
+                            headers={"Retry-After": "5"})

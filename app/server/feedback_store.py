@@ -1,4 +1,4 @@
-"""👍/👎 feedback in SQLite, masked before it is written (no FastAPI here)."""
+"""👍/👎 feedback in SQLite, masked before it is written (no FastAPI here; Redis: app/server/stores.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,17 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+def masked_entry(*, rating: str, session_id: str | None = None, question: str | None = None,
+                 answer: str | None = None, comment: str | None = None) -> dict[str, str | None]:
+    """One feedback entry as every store keeps it: a UTC time, personal data masked."""
+    def masked(text: str | None) -> str | None:
+        return mask_pii(text) if text else text
+
+    return {"created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "session_id": masked(session_id), "question": masked(question), "answer": masked(answer),
+            "rating": rating, "comment": masked(comment)}
+
+
 class FeedbackStore:
     """A short-lived connection per call: safe from any thread, no lock needed (SQLite serialises writes)."""
 
@@ -43,12 +54,17 @@ class FeedbackStore:
 
     def add(self, *, rating: str, session_id: str | None = None, question: str | None = None,
             answer: str | None = None, comment: str | None = None) -> int:
-        def masked(text: str | None) -> str | None:
-            return mask_pii(text) if text else text
-
-        row = (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), masked(session_id), masked(question),
-               masked(answer), rating, masked(comment))
+        row = masked_entry(rating=rating, session_id=session_id, question=question, answer=answer,
+                           comment=comment)
         with self._connect() as db:
             cur = db.execute("INSERT INTO feedback (created, session_id, question, answer, rating, comment) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", row)
+                             "VALUES (:created, :session_id, :question, :answer, :rating, :comment)", row)
         return int(cur.lastrowid or 0)
+
+    def entries(self) -> list[dict[str, object]]:
+        """Every entry, oldest first (as RedisFeedbackStore.entries): for GET /api/feedback/export."""
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT id, created, session_id, question, answer, rating, comment "
+                              "FROM feedback ORDER BY id").fetchall()
+        return [dict(row) for row in rows]

@@ -14,11 +14,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.answer.service import AnswerService
+from app.server.auth import token_of
 from app.server.errors import install_error_handlers
+from app.server.middleware import install_middleware
+from app.server.openapi import install_openapi
+from app.server.query import known_query_only
 from app.server.routes import ask, batch, calc, cities, feedback, health, openai_compat, sources
 from app.server.runtime import Runtime
 from app.settings import Settings, get_settings
@@ -49,6 +53,9 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if token_of(runtime.settings) is None:
+            log.warning("未设置 YIBAO_COUNSELOR_TOKEN：辅导员工作台、/api/batch、/api/feedback/export "
+                        "对所有人开放")
         await run_in_threadpool(runtime.start)
         yield
 
@@ -59,8 +66,11 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in ROUTERS:
-        app.include_router(module.router)
+    install_middleware(app, runtime.settings)
+    install_openapi(app, rate_limited=runtime.settings.rate_limit_per_minute > 0)
+    for module in ROUTERS:  # the probes take whatever a load balancer sends
+        strict = [] if module is health else [Depends(known_query_only)]
+        app.include_router(module.router, dependencies=strict)
     if (web := _web_router()) is not None:
         app.include_router(web)
     return app

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from app.server import auth
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -14,6 +17,8 @@ STATIC = HERE / "static"
 NO_CACHE = {"Cache-Control": "no-cache"}
 MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+
+WRONG_TOKEN = '<br><strong class="login-error">令牌不正确，请重新输入。</strong>'
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,8 +33,36 @@ async def chat_page() -> FileResponse:
 
 
 @router.api_route("/counselor", methods=["GET", "HEAD"])
-async def counselor_page() -> FileResponse:
-    return _page("counselor.html")
+async def counselor_page(request: Request) -> Response:
+    """Open when no counselor token is configured; otherwise the token (``?token=``, which also sets the
+    cookie the page's API calls carry), the cookie or a Bearer header; else a 401 page asking for it."""
+    access = auth.page_access(request, request.query_params.get("token"))
+    if access in ("login", "wrong"):
+        return _login_page(wrong=access == "wrong")
+    page = _page("counselor.html")
+    if access == "granted":
+        auth.grant(page, request)
+    return page
+
+
+@router.post("/counselor")
+async def counselor_login(request: Request) -> Response:
+    """The 401 page's form (POST, so a typed token never lands in an access log): cookie, then the page."""
+    form = parse_qs((await request.body())[:4096].decode("utf-8", errors="replace"))
+    access = auth.page_access(request, (form.get("token") or [""])[0])
+    if access in ("login", "wrong"):
+        return _login_page(wrong=True)
+    page = RedirectResponse("/counselor", status_code=303)
+    if access == "granted":
+        auth.grant(page, request)
+    return page
+
+
+def _login_page(*, wrong: bool) -> HTMLResponse:
+    html = (TEMPLATES / "counselor_login.html").read_text(encoding="utf-8")
+    if wrong:
+        html = html.replace("<!--message-->", WRONG_TOKEN)
+    return HTMLResponse(html, status_code=401, headers={**NO_CACHE, "WWW-Authenticate": "Bearer"})
 
 
 @router.api_route("/sources/{doc_id}", methods=["GET", "HEAD"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from app.answer.models import AskRequest, AskResponse
-from app.server.deps import RuntimeDep, ServiceDep
+from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
+from app.server.limits import InputTooLong, clean_question
 from app.server.streaming import SerialIterator, ask_events
 
 router = APIRouter(prefix="/api", tags=["问答"])
@@ -21,8 +24,20 @@ def bad_input(exc: ValueError) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
+async def valid_ask(req: AskRequest, settings: SettingsDep) -> AskRequest:
+    """The request with its question cleaned (invisible characters out) and no longer than the setting."""
+    try:
+        question = clean_question(req.question, max_chars=settings.max_question_chars)
+    except InputTooLong as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return req.model_copy(update={"question": question})
+
+
+AskDep = Annotated[AskRequest, Depends(valid_ask)]
+
+
 @router.post("/ask", response_model=AskResponse, summary="回答一个问题（与 yibao ask --json 相同）")
-async def ask(req: AskRequest, service: ServiceDep, runtime: RuntimeDep) -> AskResponse:
+async def ask(req: AskDep, service: ServiceDep, runtime: RuntimeDep) -> AskResponse:
     try:
         return await runtime.call(service.ask, req)
     except ValueError as exc:
@@ -33,7 +48,7 @@ async def ask(req: AskRequest, service: ServiceDep, runtime: RuntimeDep) -> AskR
              response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}},
                               "description": "delta / final / error 事件"}})
-async def ask_stream(req: AskRequest, service: ServiceDep, runtime: RuntimeDep) -> StreamingResponse:
+async def ask_stream(req: AskDep, service: ServiceDep, runtime: RuntimeDep) -> StreamingResponse:
     events = SerialIterator(service.ask_stream(req))
     try:  # the first step validates the question and city: a bad request is a 422, not an error event
         first = await runtime.call(next, events, None)

@@ -1,4 +1,5 @@
-"""POST /api/batch: a counselor's paste (or a list) → answers in order, personal data masked."""
+"""POST /api/batch: a counselor's paste (or a list) → answers in order, personal data masked. Needs the
+counselor token when one is configured (app/server/auth.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from app.answer.models import AskResponse
+from app.server.auth import CounselorOnly
 from app.server.batch_service import BatchInputError, answer_one, plan
-from app.server.deps import RuntimeDep, ServiceDep
+from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["问答"])
 
@@ -15,8 +17,9 @@ router = APIRouter(prefix="/api", tags=["问答"])
 class BatchRequest(BaseModel):
     text: str | None = Field(default=None, max_length=50_000,
                              description="粘贴的一段文字（群聊记录或一行一个问题）")
-    questions: list[str] | None = Field(default=None, max_length=200,
-                                        description="问题列表（与 text 二选一或同时给出）")
+    questions: list[str] | None = Field(default=None,
+                                        description="问题列表（与 text 二选一或同时给出；合计最多 "
+                                                    "max_batch_questions 个，默认 200）")
     city: str | None = Field(default=None, description="城市 id；不给时按每个问题中的地名判断")
 
 
@@ -29,11 +32,14 @@ class BatchResponse(BaseModel):
     items: list[BatchItem]
 
 
-@router.post("/batch", response_model=BatchResponse, summary="批量回答（辅导员粘贴）")
-async def batch(req: BatchRequest, service: ServiceDep, runtime: RuntimeDep) -> BatchResponse:
+@router.post("/batch", response_model=BatchResponse, summary="批量回答（辅导员粘贴；需要辅导员令牌）",
+             dependencies=[CounselorOnly])
+async def batch(req: BatchRequest, service: ServiceDep, runtime: RuntimeDep,
+                settings: SettingsDep) -> BatchResponse:
     items = []
     try:
-        questions = plan(service, text=req.text, questions=req.questions, city=req.city)
+        questions = plan(service, text=req.text, questions=req.questions, city=req.city,
+                         max_questions=settings.max_batch_questions, max_chars=settings.max_question_chars)
         for masked in questions:  # one worker-thread call per question: a long paste never blocks other users
             response = await runtime.call(answer_one, service, masked, req.city)
             items.append(BatchItem(question=masked, response=response))

@@ -26,7 +26,7 @@ def _doc(model: type[BaseModel]) -> dict[str, Any]:
 
 def _run(run: Callable[..., Any], raw: Any, settings: SettingsDep) -> Any:
     try:
-        return run(raw, knowledge_dir=settings.knowledge_dir)
+        return run(raw, knowledge_dir=settings.knowledge_dir, strict=True)  # JSON types as documented
     except CalcInputError as exc:
         raise HTTPException(422, str(exc)) from exc
     except PolicyError as exc:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.answer.models import AskRequest
 from app.answer.service import StreamEvent
 from app.server import openai_chat as oc
-from app.server.deps import RuntimeDep, ServiceDep
+from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
+from app.server.limits import InputTooLong, clean_question
 from app.server.routes.ask import SSE_HEADERS, bad_input
 from app.server.streaming import FAILED, Call, SerialIterator, events_of, sse
 
@@ -38,16 +39,23 @@ class ChatRequest(BaseModel):
     session_id: str | None = Field(default=None, description="扩展字段：会话 id")
 
 
-def _ask_request(req: ChatRequest) -> AskRequest:
-    question = oc.last_user_text([m.model_dump() for m in req.messages])
+def _ask_request(req: ChatRequest, max_chars: int) -> AskRequest:
+    try:
+        question = clean_question(oc.last_user_text([m.model_dump() for m in req.messages]),
+                                  max_chars=max_chars, label="messages（消息）：最后一条用户消息")
+    except InputTooLong as exc:
+        raise HTTPException(422, str(exc)) from exc
     if not question:
         raise HTTPException(422, "输入有误：messages（消息）：没有内容非空的用户消息（role 为 user）")
-    return AskRequest(question=question[:2000], city=req.city, session_id=req.session_id)
+    return AskRequest(question=question, city=req.city, session_id=req.session_id)
 
 
-@router.post("/chat/completions", summary="OpenAI 兼容的对话接口（stream 可选）")
-async def chat_completions(req: ChatRequest, service: ServiceDep, runtime: RuntimeDep) -> Any:
-    ask = _ask_request(req)
+@router.post("/chat/completions", summary="OpenAI 兼容的对话接口（stream 可选）",
+             responses={200: {"content": {"application/json": {}, "text/event-stream": {}},
+                              "description": "chat.completion（JSON）；stream 为 true 时为 chunk 事件流"}})
+async def chat_completions(req: ChatRequest, service: ServiceDep, runtime: RuntimeDep,
+                           settings: SettingsDep) -> Any:
+    ask = _ask_request(req, settings.max_question_chars)
     model = req.model or "yibao"
     if not req.stream:
         try:

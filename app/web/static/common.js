@@ -158,7 +158,7 @@ const YB = (() => {
         return true;
       }
     } catch (_) { /* fall back below */ }
-    const area = el("textarea", { readonly: true, style: "position:fixed;top:-1000px;opacity:0" });
+    const area = el("textarea", { readonly: true, class: "offscreen" });  // no style="": the CSP forbids inline styles
     area.value = text;
     document.body.append(area);
     area.select();
@@ -184,7 +184,7 @@ const YB = (() => {
   function download(filename, content, type) {
     const blob = new Blob([content], { type });
     const url = URL.createObjectURL(blob);
-    const link = el("a", { href: url, download: filename, style: "display:none" });
+    const link = el("a", { href: url, download: filename, hidden: true });
     document.body.append(link);
     link.click();
     link.remove();

@@ -4,6 +4,11 @@
 (() => {
   const { el, api, sourceUrl, sectionAnchor, stripSources, copyText, toast, download } = YB;
 
+  // "/counselor?token=…" has set the (HttpOnly) cookie: keep the token out of the address bar and history
+  if (new URLSearchParams(window.location.search).has("token")) {
+    window.history.replaceState(null, "", window.location.pathname + window.location.hash);
+  }
+
   const form = document.getElementById("batch-form");
   const paste = document.getElementById("paste");
   const citySel = document.getElementById("city");
