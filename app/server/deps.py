@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.answer.service import AnswerService
 from app.server.catalog import Catalog
-from app.server.feedback_store import FeedbackStore
 from app.server.runtime import Runtime
+from app.server.stores import FeedbackBackend
 from app.settings import Settings
 
 
@@ -26,7 +25,7 @@ async def get_settings(runtime: RuntimeDep) -> Settings:
 
 
 async def get_service(runtime: RuntimeDep) -> AnswerService:
-    service = runtime.service or await run_in_threadpool(runtime.ready_service)  # may load the index
+    service = runtime.ready_service()  # cheap; a newer index is loaded in the background
     if service is None:
         raise HTTPException(503, f"问答服务暂不可用：{runtime.reason}")
     return service
@@ -38,7 +37,7 @@ async def get_catalog(runtime: RuntimeDep) -> Catalog:
     return runtime.catalog
 
 
-async def get_feedback(runtime: RuntimeDep) -> FeedbackStore:
+async def get_feedback(runtime: RuntimeDep) -> FeedbackBackend:
     if runtime.feedback is None:
         raise HTTPException(503, runtime.feedback_error or "反馈库尚未打开")
     return runtime.feedback
@@ -47,4 +46,4 @@ async def get_feedback(runtime: RuntimeDep) -> FeedbackStore:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServiceDep = Annotated[AnswerService, Depends(get_service)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
-FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+FeedbackDep = Annotated[FeedbackBackend, Depends(get_feedback)]
