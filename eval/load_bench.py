@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -27,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -58,19 +60,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def start_server(port: int, access_log: bool) -> subprocess.Popen[bytes]:
+def start_server(port: int, access_log: bool, env: dict[str, str] | None = None,
+                 log: Path | None = None) -> subprocess.Popen[bytes]:
+    """The server as a subprocess; ``env`` adds settings (e.g. YIBAO_REDIS_URL) to this environment. Its log
+    goes to the file ``log`` if given (a server logging a line per request, e.g. each 503 while a dependency
+    is down, would fill an unread pipe and stall), else to a pipe that is read if it exits before ready."""
     cmd = [sys.executable, "-m", "app.server.main", "--host", HOST, "--port", str(port)]
     if not access_log:
         cmd.append("--no-access-log")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+                "ANONYMIZED_TELEMETRY": "False", **(env or {})}
+    with open(log, "ab") if log else contextlib.nullcontext(subprocess.PIPE) as err:
+        return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=err)
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> float:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 120,
+               log: Path | None = None) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if proc.poll() is not None:
-            raise SystemExit("server exited:\n" + (proc.stderr.read().decode() if proc.stderr else ""))
+            said = proc.stderr.read().decode() if proc.stderr else ""
+            if log is not None:
+                said = log.read_text(errors="replace")[-4000:]
+            raise SystemExit("server exited:\n" + said)
         try:
             res = httpx.get(f"{base}/readyz", timeout=2)
             if res.status_code == 200:
@@ -113,24 +125,34 @@ def reworded(questions: list[dict[str, str | None]]) -> list[dict[str, str | Non
             for pre in prefixes for post in suffixes for q in questions]
 
 
-async def concurrent(http: httpx.AsyncClient, bodies: list[dict[str, str | None]], workers: int,
-                     seconds: float) -> tuple[list[float], int, float]:
-    ms: list[float] = []
-    errors = 0
+async def for_seconds(workers: int, seconds: float, task: Callable[[int], Awaitable[None]]) -> float:
+    """``workers`` coroutines call ``task(i)`` (i = 0, 1, 2 … spread over the workers) until ``seconds``
+    have passed; returns the seconds it took."""
     started = time.perf_counter()
     until = started + seconds
 
     async def worker(w: int) -> None:
-        nonlocal errors
         i = w
         while time.perf_counter() < until:
-            took, ok = await one(http, bodies[i % len(bodies)])
-            ms.append(took)
-            errors += not ok
+            await task(i)
             i += workers
 
     await asyncio.gather(*(worker(w) for w in range(workers)))
-    return ms, errors, time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+async def concurrent(http: httpx.AsyncClient, bodies: list[dict[str, str | None]], workers: int,
+                     seconds: float) -> tuple[list[float], int, float]:
+    ms: list[float] = []
+    errors = 0
+
+    async def task(i: int) -> None:
+        nonlocal errors
+        took, ok = await one(http, bodies[i % len(bodies)])
+        ms.append(took)
+        errors += not ok
+
+    return ms, errors, await for_seconds(workers, seconds, task)
 
 
 def row(name: str, ms: list[float], errors: int, extra: str = "") -> str:
