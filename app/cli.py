@@ -168,14 +168,19 @@ def ask(
 
     from app.answer.models import AskRequest
     from app.retrieval.index import VectorStoreUnavailable
+    from app.server.limits import clean_question
 
     s = get_settings()
+
+    def cleaned(text: str) -> str:  # the server's limit and character rules (InputTooLong is a ValueError)
+        return clean_question(text, max_chars=s.max_question_chars)
+
     if (question is None) == (file is None):
         raise _fail("请给出一个问题，或用 --file 指定问题文件（二选一）")
     svc = _service(s)
     if file is None:
         try:
-            req = AskRequest(question=question or "", city=city, session_id=session)
+            req = AskRequest(question=cleaned(question or ""), city=city, session_id=session)
             res = svc.ask(req)
         except (ValidationError, ValueError) as exc:
             raise _fail(_validation_message(exc)) from exc
@@ -193,7 +198,8 @@ def ask(
         row = None
         try:
             row = json.loads(line)
-            req = AskRequest(question=row.get("question", ""), city=row.get("city") or city,
+            text = row.get("question", "")
+            req = AskRequest(question=cleaned(text) if isinstance(text, str) else text, city=row.get("city") or city,
                              session_id=row.get("session") or row.get("session_id"), id=row.get("id"))
             payload = svc.ask(req).model_dump(mode="json")
         except (ValidationError, ValueError, AttributeError) as exc:

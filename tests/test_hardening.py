@@ -483,3 +483,16 @@ def test_openapi_documents_the_real_error_shape(client: TestClient, tmp_path: Pa
         limited = c.get("/openapi.json").json()["paths"]
     assert "Retry-After" in limited["/api/ask"]["post"]["responses"]["429"]["headers"]
     assert "429" not in limited["/healthz"]["get"]["responses"]
+
+
+def test_access_log_never_shows_the_counselor_token() -> None:
+    """uvicorn's access-log record carries the path with its query string; `yibao serve` filters it."""
+    import logging
+
+    from app.server.main import RedactTokens
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/counselor?token=s3cret-Token&x=1", "1.1", 200), None)
+    assert RedactTokens().filter(record)
+    line = record.getMessage()
+    assert "s3cret" not in line and "/counselor?token=***&x=1" in line

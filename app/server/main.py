@@ -10,6 +10,7 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -76,10 +77,22 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     return app
 
 
+class RedactTokens(logging.Filter):
+    """uvicorn's access log writes the query string: ``/counselor?token=…`` must not put the token there."""
+
+    SECRET = re.compile(r"((?:^|[?&])token=)[^&\s]*", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.SECRET.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def run(host: str = "127.0.0.1", port: int = 8000, *, access_log: bool = True) -> None:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     uvicorn.run(create_app(), host=host, port=port, access_log=access_log, log_level="info")
 
 
