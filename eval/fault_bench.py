@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -368,11 +367,7 @@ def main() -> None:
                 run = asyncio.run(bench(base, scenario, seconds, args.concurrency, args.new_wording))
                 report(run, scenario, args.concurrency, args.new_wording)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                lb.stop_server(proc)
         finally:
             scenario.stop()
 

