@@ -19,9 +19,16 @@ MAX_CHARS = 900
 RANK_DECAY = 0.35  # later retrieval ranks count less when choosing the lead sentence
 FREE_RANK = 1  # top hits up to this rank join the answer even without new question terms
 BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this share of the question's weight
+KIND_BONUS = 2.0  # a sentence of the asked kind (cap, deductible, date) over other sentences with figures
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
 ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate", re.I)
+# what kind of figure a question asks for → words a sentence giving that figure contains
+ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"最多|最高|封顶|上限|限额|\bmax", re.I), re.compile(r"最高|封顶|限额|上限")),  # a cap
+    (re.compile(r"起付|门槛|deductible", re.I), re.compile(r"起付")),  # a deductible
+    (re.compile(r"截止|几号|哪天|deadline", re.I), re.compile(r"\d+月\d+日|截止")),  # a date
+)
 
 
 @dataclass
@@ -100,8 +107,16 @@ def _sentences(text: str) -> list[str]:
     return [s for line in text.splitlines() for s in re.findall(r"[^。！？!?]+[。！？!?]*", line) if s.strip()]
 
 
-def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False) -> tuple[int, str] | None:
-    """The sentence that best answers the question among the top chunks: (hit index, sentence)."""
+def answer_kinds(question: str) -> list[re.Pattern[str]]:
+    """For a question asking for a cap, a deductible or a date: what a sentence giving it must contain."""
+    return [says for asks, says in ANSWER_KINDS if asks.search(question)]
+
+
+def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False,
+                  kinds: Sequence[re.Pattern[str]] = ()) -> tuple[int, str] | None:
+    """The sentence that best answers the question among the top chunks: (hit index, sentence). A sentence
+    with a figure is preferred when the question asks for one, and one of the asked kind (a cap, not a ratio
+    table row, for 最多报多少) even more."""
     best: tuple[float, int, str] | None = None
     local = any(c.city != "national" for c in hits[:3])
     for i, chunk in enumerate(hits[:3]):
@@ -115,8 +130,11 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
             value = score(sentence) / (1 + RANK_DECAY * i) / max(1.0, len(sentence) / 60) ** 0.4
             if local and chunk.city == "national":
                 value *= 0.6
-            if wants_figures and _FIGURE.search(sentence):
+            figure = bool(_FIGURE.search(sentence))
+            if wants_figures and figure:
                 value *= 1.6
+            if any(kind.search(sentence) for kind in kinds) and (figure or not wants_figures):
+                value *= KIND_BONUS
             if best is None or value > best[0]:
                 best = (value, i, sentence)
     return (best[1], best[2]) if best and best[0] > 0 else None
@@ -209,7 +227,8 @@ def compose_answer(
     if calculation_text:
         refs = "".join(f"[{cites.cite(c)}]" for c in calculation_sources)
         parts.append(calculation_text + refs)
-    lead = lead_sentence(hits, score, wants_figures=bool(question and ASKS_FIGURE.search(question)))
+    lead = lead_sentence(hits, score, wants_figures=bool(question and ASKS_FIGURE.search(question)),
+                         kinds=answer_kinds(question))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
                          score=score, gain=BLOCK_GAIN) if hits else []
     if lead and not calculation_text:
