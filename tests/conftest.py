@@ -164,3 +164,28 @@ def fake():  # noqa: ANN201 - Iterator[FakeOpenAI]
     server = FakeOpenAI().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Iterator[RedisProcess]
+    """A real redis-server on a free loopback port for the whole run."""
+    from eval.redis_process import REDIS_SERVER, RedisProcess, available
+
+    if not available():
+        pytest.skip(f"redis-server not installed ({REDIS_SERVER} missing; `make system-deps` installs it)")
+    server = RedisProcess(free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - Iterator[ChromaProcess]
+    """A real `chroma run` server on a free loopback port for the whole run (empty: apps fill it)."""
+    from eval.chroma_process import ChromaProcess
+
+    root = tmp_path_factory.mktemp("chroma")
+    server = ChromaProcess(free_port(), root / "db", root / "chroma.log")
+    server.start()
+    yield server
+    server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import sys
 import time
 import types
@@ -24,7 +23,6 @@ from app.answer.models import AskResponse
 from app.answer.service import AnswerService, StreamEvent
 from app.calculator.service import run_benefit
 from app.server.main import create_app
-from app.server.runtime import feedback_path
 from app.settings import Settings
 
 ID_NUMBER = "110101199003074258"  # a valid checksum: masked as 110***********4258
@@ -32,14 +30,31 @@ PHONE = "13812345678"
 COVERED = sorted(c for c in city_names() if c != "national")
 
 
-@pytest.fixture(scope="module")
-def settings(full_index: Path) -> Settings:
-    return Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index, rate_limit_per_minute=0)  # "testclient"
+@pytest.fixture(scope="module", params=["embedded", "scale-out"])
+def settings(request: pytest.FixtureRequest, full_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The whole suite runs twice: embedded (memory sessions, SQLite feedback, on-disk Chroma) and scale-out
+    (sessions and feedback in a real redis-server, vectors on a real Chroma server)."""
+    base = Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index, rate_limit_per_minute=0,  # "testclient"
+                    feedback_db=tmp_path_factory.mktemp("feedback") / "feedback.sqlite")
+    if request.param == "embedded":
+        return base
+    redis, chroma = request.getfixturevalue("redis_server"), request.getfixturevalue("chroma_server")
+    return base.model_copy(update={"redis_url": redis.url, "chroma_url": chroma.url})
 
 
 @pytest.fixture(scope="module")
-def client(settings: Settings, full_loaded) -> Any:  # noqa: ANN001
-    service = AnswerService(settings, index=full_loaded)
+def loaded(settings: Settings, full_loaded, embedder):  # noqa: ANN001, ANN201 - LoadedIndex
+    """The full index; in scale-out its vectors are searched on the Chroma server (filled from the build)."""
+    if not settings.chroma_url:
+        return full_loaded
+    from app.retrieval.index import load_index
+
+    return load_index(settings.index_dir, embeddings=embedder, chroma_url=settings.chroma_url)
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, loaded) -> Any:  # noqa: ANN001
+    service = AnswerService(settings, index=loaded)
     with TestClient(create_app(settings, service=service)) as c:
         yield c
 
@@ -76,7 +91,7 @@ def test_health_and_ready(client: TestClient, full_loaded) -> None:  # noqa: ANN
     res = client.get("/readyz")
     assert res.status_code == 200
     assert res.json() == {"ready": True, "reason": None, "build_id": full_loaded.build_id,
-                          "sessions": "memory"}
+                          "sessions": "redis" if client.app.state.runtime.settings.redis_url else "memory"}
 
 
 def test_openapi_docs_list_every_endpoint(client: TestClient) -> None:
@@ -285,9 +300,8 @@ def test_feedback_is_stored_masked(client: TestClient, settings: Settings) -> No
     assert res.status_code == 200
     body = res.json()
     assert body["ok"] is True and isinstance(body["id"], int)
-    with sqlite3.connect(feedback_path(settings)) as db:
-        row = db.execute("SELECT session_id, question, answer, rating, comment FROM feedback WHERE id = ?",
-                         (body["id"],)).fetchone()
+    stored = next(e for e in client.app.state.runtime.feedback.entries() if e["id"] == body["id"])  # SQLite or Redis
+    row = tuple(stored[k] for k in ("session_id", "question", "answer", "rating", "comment"))
     assert row == ("s1", "我的身份证110***********4258能参保吗", "可以。[1]", "down", "请打我电话138****5678")
     second = client.post("/api/feedback", json={"rating": "up"}).json()
     assert second["id"] > body["id"]

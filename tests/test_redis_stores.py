@@ -23,7 +23,7 @@ from app.privacy import id_checksum_ok
 from app.server.main import create_app
 from app.server.stores import RedisFeedbackStore
 from app.settings import Settings
-from eval.redis_process import REDIS_SERVER, RedisProcess, available
+from eval.redis_process import RedisProcess
 
 TTL = 600
 
@@ -37,16 +37,6 @@ def valid_id(prefix17: str = "11010119900307777") -> str:
 ID_NUMBER = valid_id()
 ID_MASKED = ID_NUMBER[:3] + "*" * 11 + ID_NUMBER[-4:]
 PHONE = "13912345678"
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    if not available():
-        pytest.skip(f"redis-server not installed ({REDIS_SERVER} missing; `make system-deps` installs it)")
-    server = RedisProcess(free_port(), tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
