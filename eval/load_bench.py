@@ -203,9 +203,13 @@ def main() -> None:
         return
     port = free_port()
     base = f"http://{HOST}:{port}"
-    proc = start_server(port, args.access_log)
+    # with the access log on, every request writes a line: to a file, never to a pipe nobody reads
+    log = ROOT / "build" / "load_bench_server.log" if args.access_log else None
+    if log:
+        log.parent.mkdir(parents=True, exist_ok=True)
+    proc = start_server(port, args.access_log, log=log)
     try:
-        ready = wait_ready(base, proc)
+        ready = wait_ready(base, proc, log=log)
         print(f"server start to ready: {ready:.1f} s (pid {proc.pid}, {os.cpu_count()} CPUs)")
         asyncio.run(bench(base, seconds, args.concurrency))
     finally:

@@ -395,6 +395,23 @@ def test_a_failure_mid_stream_is_an_error_event(client: TestClient, monkeypatch:
     assert tail[-1] == (None, "[DONE]") and "出错" in json.loads(tail[-2][1])["error"]["message"]
 
 
+def test_the_vector_store_failing_mid_stream_says_so(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.retrieval.index import VectorStoreUnavailable
+
+    service = client.app.state.runtime.service  # type: ignore[attr-defined]
+
+    def broken(req: Any) -> Iterator[StreamEvent]:
+        yield StreamEvent("delta", "【问题1】")
+        raise VectorStoreUnavailable("http://127.0.0.1:1")
+
+    monkeypatch.setattr(service, "ask_stream", broken)
+    events = sse_events(client.post("/api/ask/stream", json={"question": "住院报销"}).text)
+    assert events[-1][0] == "error" and "向量库暂时不可用" in json.loads(events[-1][1])["detail"]
+    chat = sse_events(client.post("/v1/chat/completions", json={
+        "messages": [{"role": "user", "content": "住院报销"}], "stream": True}).text)
+    assert "向量库暂时不可用" in json.loads(chat[-2][1])["error"]["message"]
+
+
 def test_an_unexpected_error_is_a_chinese_500_without_traceback(settings: Settings, full_loaded,  # noqa: ANN001
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     service = AnswerService(settings, index=full_loaded)

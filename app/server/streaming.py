@@ -15,11 +15,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from typing import Any, TypeVar
 
 from app.answer.service import StreamEvent
+from app.retrieval.index import VectorStoreUnavailable
 
 T = TypeVar("T")
 Call = Callable[..., Awaitable[Any]]
 log = logging.getLogger(__name__)
 FAILED = "生成回答时出错，请稍后再试"
+
+
+def failure_message(exc: Exception) -> str:
+    """What a client sees when a stream fails midway: the vector store's own message when it is down."""
+    return str(exc) if isinstance(exc, VectorStoreUnavailable) else FAILED
 
 
 class SerialIterator(Iterator[T]):
@@ -61,6 +67,6 @@ async def ask_events(first: StreamEvent | None, rest: Iterator[StreamEvent],
                 yield sse("delta", {"text": event.text})
             elif event.type == "final" and event.response is not None:
                 yield sse("final", event.response.model_dump_json())
-    except Exception:
+    except Exception as exc:
         log.exception("流式回答失败")
-        yield sse("error", {"detail": FAILED})
+        yield sse("error", {"detail": failure_message(exc)})

@@ -18,7 +18,7 @@ from app.server import openai_chat as oc
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 from app.server.limits import InputTooLong, clean_question
 from app.server.routes.ask import SSE_HEADERS, bad_input
-from app.server.streaming import FAILED, Call, SerialIterator, events_of, sse
+from app.server.streaming import Call, SerialIterator, events_of, failure_message, sse
 
 router = APIRouter(prefix="/v1", tags=["OpenAI 兼容"])
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ async def _chunks(first: StreamEvent | None, rest: Iterator[StreamEvent], model:
                 yield sse(None, oc.chunk(cid, model, delta={}, finish="stop",
                                          citations=oc.citations_json(event.response),
                                          yibao=event.response.model_dump(mode="json")))
-    except Exception:
+    except Exception as exc:
         log.exception("流式回答失败")
-        yield sse(None, {"error": {"message": FAILED, "type": "server_error"}})
+        yield sse(None, {"error": {"message": failure_message(exc), "type": "server_error"}})
     yield "data: [DONE]\n\n"
