@@ -23,11 +23,12 @@ KIND_BONUS = 2.0  # a sentence of the asked kind (cap, deductible, date) over ot
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
 ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate", re.I)
-# what kind of figure a question asks for → words a sentence giving that figure contains
+# what kind of figure a question asks for → what a sentence giving that figure holds (topic and figure)
+_AMOUNT = r".*\d+(?:\.\d+)?\s*(?:万元|万|元)"
 ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"最多|最高|封顶|上限|限额|\bmax", re.I), re.compile(r"最高|封顶|限额|上限")),  # a cap
-    (re.compile(r"起付|门槛|deductible", re.I), re.compile(r"起付")),  # a deductible
-    (re.compile(r"截止|几号|哪天|deadline", re.I), re.compile(r"\d+月\d+日|截止")),  # a date
+    (re.compile(r"最多|最高|封顶|上限|限额|\bmax", re.I), re.compile(r"(?=.*(?:最高|封顶|限额|上限))" + _AMOUNT)),  # cap
+    (re.compile(r"起付|门槛|deductible", re.I), re.compile(r"(?=.*起付)" + _AMOUNT)),  # a deductible, in yuan
+    (re.compile(r"截止|几号|哪天|deadline", re.I), re.compile(r"\d+月\d+日")),  # a date
 )
 
 
@@ -133,7 +134,7 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
             figure = bool(_FIGURE.search(sentence))
             if wants_figures and figure:
                 value *= 1.6
-            if any(kind.search(sentence) for kind in kinds) and (figure or not wants_figures):
+            if any(kind.search(sentence) for kind in kinds):
                 value *= KIND_BONUS
             if best is None or value > best[0]:
                 best = (value, i, sentence)
