@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=20, ge=1, description="Requests a client may send at once above the rate.")
     rate_limit_exempt: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "::1"],
-        description="Client addresses never rate-limited (JSON list): by default this machine, so local "
-        "evaluation scripts and benchmarks are not throttled.",
+        description="Client addresses or networks never rate-limited (JSON list, e.g. [\"127.0.0.1\", "
+        "\"10.0.0.0/8\"]): by default this machine, so local evaluation scripts and benchmarks are not throttled.",
     )
     trust_proxy_headers: bool = Field(
         default=False, description="Take the client address from X-Forwarded-For (only behind your own proxy)."

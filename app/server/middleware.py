@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection
 
 from fastapi import FastAPI
@@ -67,6 +68,33 @@ def client_address(scope: Scope, *, trust_proxy_headers: bool) -> str:
     return str(client[0]) if client else "unknown"
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def exempt_networks(entries: Collection[str]) -> tuple[tuple[Network, ...], frozenset[str]]:
+    """``rate_limit_exempt`` entries: addresses ("127.0.0.1") and networks ("172.16.0.0/12"), and any other
+    entry as a client name matched exactly (a test client's "testclient")."""
+    networks: list[Network] = []
+    names: set[str] = set()
+    for entry in (e.strip() for e in entries if e.strip()):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            names.add(entry)
+    return tuple(networks), frozenset(names)
+
+
+def is_exempt(client: str, exempt: tuple[tuple[Network, ...], frozenset[str]]) -> bool:
+    networks, names = exempt
+    if client in names:
+        return True
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    return any(address in net for net in networks if net.version == address.version)
+
+
 class RateLimit:
     """429 once a client has used its burst and its per-minute rate on /api and /v1 (pages, static files,
     /healthz and /readyz are not limited, except a counselor token sent to /counselor). Per instance: see
@@ -76,13 +104,13 @@ class RateLimit:
                  trust_proxy_headers: bool) -> None:
         self.app = app
         self.limiter = limiter
-        self.exempt = frozenset(exempt)
+        self.exempt = exempt_networks(exempt)
         self.trust_proxy_headers = trust_proxy_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _limited(scope):
             client = client_address(scope, trust_proxy_headers=self.trust_proxy_headers)
-            if client not in self.exempt:
+            if not is_exempt(client, self.exempt):
                 decision = self.limiter.hit(client)
                 if not decision.allowed:
                     wait = decision.retry_after_header
