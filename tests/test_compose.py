@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from app.answer.compose import Scorer, answer_kinds, lead_sentence, pick_blocks
+from app.answer.compose import (
+    DocInfo,
+    Scorer,
+    answer_kinds,
+    compose_answer,
+    lead_sentence,
+    pick_blocks,
+    summarize_for,
+)
+from app.answer.tables import parse_table
 from ingest.chunking import Chunk
 
 
@@ -45,3 +54,41 @@ def test_another_section_joins_only_with_something_new() -> None:
     # the second-ranked chunk always joins; a lower one that repeats the question's words does not; one that
     # covers the rest of the question does
     assert [c.chunk_id for c in chosen] == ["c1", "c2", "c3"]
+
+
+TABLE = """表：上海 大学生居保待遇
+| 待遇类别 | 医院级别 | 起付线 | 个人自负比例 |
+|---|---|---|---|
+| 门急诊待遇 | — | 门诊起付线300元/年 | 20% |
+| 门急诊待遇 | 一级医院 | 门诊起付线300元/年 | 30% |
+| 住院待遇 | 一级医院 | 50元/次 | 20% |
+| 住院待遇 | 三级医院 | 300元/次 | 40% |"""
+
+
+def test_a_table_is_parsed_with_its_caption() -> None:
+    table = parse_table(TABLE)
+    assert table is not None and table.caption == "上海 大学生居保待遇"
+    assert table.header[2] == "起付线" and len(table.rows) == 4 and table.rows[2] == ["住院待遇", "一级医院", "50元/次", "20%"]
+    assert parse_table("表：没有表格\n只是一句话") is None
+
+
+def test_a_figure_question_gets_every_row_it_names_not_one() -> None:
+    table = parse_table(TABLE)
+    assert table is not None
+    # 住院起付线: the 住院 rows only (起付线 in the 门急诊 cells does not name them), told apart by level
+    summary = summarize_for(table, scorer("住院", "起付线"))
+    assert summary == "上海 大学生居保待遇：一级医院 起付线 50元/次；三级医院 起付线 300元/次。"
+    # a column nobody asked about is no summary
+    assert summarize_for(table, scorer("报销时间")) is None
+
+
+def test_the_summary_leads_instead_of_one_row() -> None:
+    whole = chunk(9, "待遇", TABLE)
+    row = chunk(8, "待遇", "上海 大学生居保待遇：待遇类别 住院待遇；医院级别 一级医院；起付线 50元/次；个人自负比例 20%。",
+                "table_row")
+    docs = {"d": DocInfo(doc_id="d", city="shanghai", city_name="上海", title="指南", policy_year=2023,
+                         valid_note="", contacts=[])}
+    composed = compose_answer(hits=[row], docs=docs, intent="benefit", score=scorer("住院", "起付线"),
+                              city_name="上海", question="上海住院起付线多少", table_of=lambda c: whole)
+    assert composed.text.startswith("【上海】上海 大学生居保待遇：一级医院 起付线 50元/次；三级医院 起付线 300元/次。[1]")
+    assert composed.citations[0].chunk_id == "c9"

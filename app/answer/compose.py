@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.answer.models import Citation
+from app.answer.tables import Table, parse_table, summarize
 from ingest.chunking import Chunk
 
 MAX_BLOCKS = 3
@@ -141,6 +142,14 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
     return (best[1], best[2]) if best and best[0] > 0 else None
 
 
+def summarize_for(table: Table, score: Scorer) -> str | None:
+    """The table's summary for this question: the columns it asks about, the rows it names (by words other
+    than those of the asked columns' headers: 起付线 in a 门急诊 row's label does not name that row)."""
+    asked_terms = {t for h in table.header if score(h) > 0 for t in score.terms(h)}
+    return summarize(table, lambda header: score(header) > 0,
+                     lambda labels: bool(score.terms(labels) - asked_terms))
+
+
 def render_block(chunk: Chunk) -> str:
     if chunk.kind == "faq":
         question = re.sub(r"\*\*|问[：:]", "", chunk.text.split("\n", 1)[0]).strip()
@@ -222,20 +231,29 @@ def compose_answer(
     calculation_text: str | None = None,
     calculation_sources: Sequence[Chunk] = (),
     question: str = "",
+    table_of: Callable[[Chunk], Chunk | None] | None = None,
 ) -> Composed:
+    """``table_of`` finds the whole-table chunk a table row belongs to: a figure question led by one row is led
+    by the table's figures for every row instead (:mod:`app.answer.tables`)."""
     cites = CitationList(docs)
     parts: list[str] = []
     if calculation_text:
         refs = "".join(f"[{cites.cite(c)}]" for c in calculation_sources)
         parts.append(calculation_text + refs)
-    lead = lead_sentence(hits, score, wants_figures=bool(question and ASKS_FIGURE.search(question)),
-                         kinds=answer_kinds(question))
+    wants_figures = bool(question and ASKS_FIGURE.search(question))
+    lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=answer_kinds(question))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
                          score=score, gain=BLOCK_GAIN) if hits else []
     if lead and not calculation_text:
         i, sentence = lead
+        source = hits[i]
+        if wants_figures and source.kind == "table_row" and table_of and (whole := table_of(source)):
+            table = parse_table(whole.text)
+            summary = summarize_for(table, score) if table else None
+            if summary:
+                sentence, source = summary, whole
         prefix = f"【{city_name}】" if city_name else ""
-        parts.append(f"{prefix}{sentence}[{cites.cite(hits[i])}]")
+        parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
     details = []
     for chunk in blocks:
         n = cites.cite(chunk)

@@ -15,6 +15,7 @@ from app.answer import compose as cmp
 from app.answer.extract import benefit_request, parse_admission, parse_cost, parse_level
 from app.answer.models import AskRequest, AskResponse, Clarification
 from app.answer.sessions import SessionState, SessionStore, make_session_store
+from app.answer.tables import TABLE_PREFIX
 from app.privacy import mask_pii
 from app.retrieval.index import LoadedIndex, load_index
 from app.retrieval.search import NATIONAL, city_scope, search
@@ -89,6 +90,7 @@ class AnswerService:
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
         self.sessions = sessions or make_session_store(settings)
         self.fixer = self._homophone_fixer()
+        self._tables = self._whole_tables()
         self.llm: Any = None
         if llm_enabled(settings):
             from app.answer.llm import LLMWriter
@@ -103,6 +105,22 @@ class AnswerService:
             if dict_file and dict_file.exists() else []
         words += [t for terms in tok.synonyms.values() for t in terms]
         return HomophoneFixer(domain_terms(words, tok.tokenize), tok.cut_all_chars)
+
+    def _whole_tables(self) -> dict[tuple[str, str], list[Chunk]]:
+        """The chunks holding a whole table (``表：<caption>`` + pipe table), by document and section."""
+        out: dict[tuple[str, str], list[Chunk]] = {}
+        for c in self.index.chunks:
+            if c.kind == "text" and c.text.startswith(TABLE_PREFIX):
+                out.setdefault((c.doc_id, c.section), []).append(c)
+        return out
+
+    def _table_of(self, row: Chunk) -> Chunk | None:
+        """The whole table a table-row chunk comes from (its sentence starts with the table's caption)."""
+        for whole in self._tables.get((row.doc_id, row.section), []):
+            caption = whole.text.splitlines()[0][len(TABLE_PREFIX):].strip()
+            if row.text.startswith(f"{caption}："):
+                return whole
+        return None
 
     @property
     def covered(self) -> list[str]:
@@ -231,7 +249,7 @@ class AnswerService:
         scorer = self._scorer(query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer,
-                                      city_name=self.cities[city].name, question=query)
+                                      city_name=self.cities[city].name, question=query, table_of=self._table_of)
         if not hits or not composed.citations or cmp.lead_sentence(hits, scorer) is None:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
