@@ -83,15 +83,8 @@ def ensure_build(client: Any, build: Path, manifest: dict[str, Any]) -> bool:
         return False
     chunks, _ = store.read_chunks(build)
     vectors = store.read_vectors(build)
-    step = min(1000, client.get_max_batch_size())
-    for i in range(0, len(chunks), step):
-        part = chunks[i : i + step]
-        collection.upsert(
-            ids=[c.chunk_id for c in part],
-            embeddings=vectors[i : i + step],
-            documents=[c.text for c in part],  # never read back: search uses the ids and metadata
-            metadatas=[c.metadata() for c in part],
-        )
+    # documents are never read back from the server (search uses ids and metadata): the plain chunk text
+    store.put_vectors(client, collection, chunks, vectors, [c.text for c in chunks])
     log.info("Chroma 服务器：已写入 %s（%d 个向量）", collection.name, len(chunks))
     return True
 

@@ -125,10 +125,16 @@ def write_chroma(build: Path, chunks: Sequence[Chunk], vectors: np.ndarray, docu
     collection = client.get_or_create_collection(
         COLLECTION, embedding_function=None, metadata=COLLECTION_METADATA
     )
+    put_vectors(client, collection, chunks, vectors, documents)
+
+
+def put_vectors(client: Any, collection: Any, chunks: Sequence[Chunk], vectors: np.ndarray,
+                documents: Sequence[str]) -> None:
+    """Write (or overwrite, by chunk id) chunks' vectors into a Chroma collection, in the client's batch size."""
     step = min(1000, client.get_max_batch_size())
     for i in range(0, len(chunks), step):
         part = chunks[i : i + step]
-        collection.add(
+        collection.upsert(
             ids=[c.chunk_id for c in part],
             embeddings=vectors[i : i + step],
             documents=list(documents[i : i + step]),

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +77,25 @@ def build_ids(index_dir: Path) -> list[str]:
 
 def current_id(index_dir: Path) -> str:
     return (index_dir / "current").resolve().name
+
+
+def kill_when(proc: subprocess.Popen, ready: Callable[[], object], *, timeout: float = 120) -> None:
+    """``kill -9`` the process as soon as ``ready()`` holds (it must still be running then)."""
+    import signal
+    import time
+
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert proc.poll() is None, "the process finished before it could be killed"
+            assert time.monotonic() < deadline, "timed out waiting for the moment to kill"
+            time.sleep(0.002)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import YIBAO, Small, current_id, run_cli
+from conftest import YIBAO, Small, current_id, kill_when, run_cli
 from live_server import Live, servable, serve, wait_for
 
 from app.answer.service import AnswerService
@@ -227,16 +226,7 @@ def test_kill_9_of_ingest_while_serving_keeps_the_old_build_answering(
         hammer.wait(2)
         proc = subprocess.Popen([str(YIBAO), "ingest", "--rebuild", "-q"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for(lambda: proc.poll() is not None or list((small.index / "builds").glob(".tmp-*")),
-                     timeout=120, what="a build in progress")
-            assert proc.poll() is None, "ingest finished before it could be killed"
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
+        kill_when(proc, lambda: list((small.index / "builds").glob(".tmp-*")))
         time.sleep(1.0)  # several index checks (every 0.2 s) while questions keep coming
         hammer.wait(3, containing=OLD_FEE)
         assert ready(live) | {"sessions": None} == {"ready": True, "reason": None,

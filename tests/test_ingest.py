@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import YIBAO, Small, build_ids, current_id, run_cli, squash
+from conftest import YIBAO, Small, build_ids, current_id, kill_when, run_cli, squash
 
 from app.retrieval.index import IndexNotReady, load_index
 from app.retrieval.search import search
@@ -226,18 +225,7 @@ def test_kill_9_during_build_leaves_the_previous_index_working(small: Small,
     env = dict(os.environ, YIBAO_KNOWLEDGE_DIR=str(small.knowledge), YIBAO_INDEX_DIR=str(small.index))
     proc = subprocess.Popen([str(YIBAO), "ingest", "--rebuild", "-q"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while not tmp_builds(small.index):
-            assert proc.poll() is None, "ingest finished before a builds/.tmp-* folder was seen"
-            assert time.monotonic() < deadline
-            time.sleep(0.002)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_when(proc, lambda: tmp_builds(small.index))
     assert tmp_builds(small.index)  # killed mid-build: the half-written folder is left behind
 
     assert current_id(small.index) == small.report.build_id
