@@ -48,6 +48,11 @@ class DocMeta(BaseModel):
     source_file: str = Field(min_length=1)
     valid_note: str = Field(min_length=1)
     contacts: list[Contact] = Field(default_factory=list)
+    promotional_sections: list[str] = Field(
+        default_factory=list,
+        description="Headings whose sections are promotional text (a letter to students, slogans): no policy in "
+        "them, so they are not indexed and can never be quoted as an answer.",
+    )
 
     @field_validator("published", mode="before")
     @classmethod
@@ -123,6 +128,9 @@ def parse_guide(text: str, *, path: str, cities: dict[str, City], fingerprint: s
         )
     if not body.strip():
         raise IngestError(path, "正文为空：只有 front-matter，没有指南内容")
+    headings = {line.lstrip("#").strip() for line in body.splitlines() if line.startswith("#")}
+    if missing := [h for h in meta.promotional_sections if h not in headings]:
+        raise IngestError(path, f"promotional_sections 中的标题在正文里找不到：{'、'.join(missing)}")
     return Guide(meta=meta, body=body, path=path, fingerprint=fingerprint)
 
 

@@ -61,10 +61,11 @@ def chunk_guides(guides: list[Guide], city_names: dict[str, str]) -> list[Chunk]
     chunks: list[Chunk] = []
     for guide in guides:
         m = guide.meta
-        chunks += chunk_markdown(
+        skip = set(m.promotional_sections)
+        chunks += [c for c in chunk_markdown(
             guide.body, doc_id=m.doc_id, city=m.city, city_name=city_names[m.city], title=m.title,
             school=m.school, policy_year=m.policy_year,
-        )
+        ) if not skip.intersection(c.section.split(" > "))]
     return chunks
 
 

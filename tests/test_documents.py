@@ -49,6 +49,9 @@ BAD_INPUTS = {
                         ("未知城市", "beijing", *VALID_CITIES)),
     "only_front_matter": Bad("nobody.md", WUHAN.split("\n---\n")[0].replace("wuhan_small", "no_body").encode()
                              + b"\n---\n\n", ("正文为空",)),
+    "unknown_promotional": Bad("promo.md", WUHAN.replace("doc_id: wuhan_small", "doc_id: promo_x").replace(
+        "issuer: 武汉测试大学学生工作处\n", "issuer: 武汉测试大学学生工作处\npromotional_sections: [致新生的一封信]\n").encode(),
+                               ("promotional_sections", "致新生的一封信", "找不到")),
     "duplicate_doc_id": Bad("zz_copy.md", SHANGHAI.encode(),
                             ("doc_id", "shanghai_small", "重复", "shanghai_small.md")),
 }
@@ -184,3 +187,18 @@ def test_other_files_in_the_guides_folder_are_ignored(small: Small) -> None:
     (small.guides / "notes.json").write_text("{}", encoding="utf-8")
     (small.guides / ".DS_Store").write_bytes(b"\x00\x01")
     assert len(load_guides(small.knowledge)) == 3
+
+
+def test_promotional_sections_are_not_indexed() -> None:
+    """A letter or slogans listed in ``promotional_sections`` carry no policy: no chunk of them is made."""
+    from ingest.pipeline import chunk_guides
+
+    heading = next(line[3:].strip() for line in WUHAN.split("\n---\n", 1)[1].splitlines() if line.startswith("## "))
+    text = WUHAN.replace("issuer: 武汉测试大学学生工作处\n", f"issuer: 武汉测试大学学生工作处\npromotional_sections: [{heading}]\n")
+    cities = load_cities(KNOWLEDGE)
+    names = {c: cities[c].name for c in cities}
+    plain = chunk_guides([parse_guide(WUHAN, path="w.md", cities=cities, fingerprint="a")], names)
+    promo = chunk_guides([parse_guide(text, path="w.md", cities=cities, fingerprint="b")], names)
+    assert any(heading in c.section.split(" > ") for c in plain)
+    assert not any(heading in c.section.split(" > ") for c in promo)
+    assert len(promo) < len(plain)
