@@ -18,6 +18,7 @@ from ingest.chunking import Chunk
 MAX_BLOCKS = 3
 MAX_CHARS = 900
 RANK_DECAY = 0.35  # later retrieval ranks count less when choosing the lead sentence
+LEAD_WINDOW = 3  # the lead sentence is taken from the top hits only
 FREE_RANK = 1  # top hits up to this rank join the answer even without new question terms
 BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this share of the question's weight
 KIND_BONUS = 2.0  # a sentence of the asked kind (cap, deductible, date) over other sentences with figures
@@ -120,8 +121,8 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
     with a figure is preferred when the question asks for one, and one of the asked kind (a cap, not a ratio
     table row, for 最多报多少) even more."""
     best: tuple[float, int, str] | None = None
-    local = any(c.city != "national" for c in hits[:3])
-    for i, chunk in enumerate(hits[:3]):
+    local = any(c.city != "national" for c in hits[:LEAD_WINDOW])
+    for i, chunk in enumerate(hits[:LEAD_WINDOW]):
         body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
         units = [body] if chunk.kind == "table_row" else _sentences(_plain(body))
         for sentence in units:
