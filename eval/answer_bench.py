@@ -16,11 +16,7 @@ from app.answer.service import AnswerService
 from app.retrieval.search import search
 from app.settings import get_settings
 from eval.retrieval_bench import load_queries
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+from eval.scoring import percentile
 
 
 def main() -> None:
@@ -51,8 +47,8 @@ def main() -> None:
     print(f"{'':<36}{'p50 ms':>9}{'p95 ms':>9}{'mean':>9}")
     for name, values in (("answer (warm, repeated question)", answer_ms),
                          ("answer (warm, new wording)", uncached_ms), ("baseline: BM25 search only", bm25_ms)):
-        print(f"{name:<36}{percentile(values, .5):>9.1f}{percentile(values, .95):>9.1f}{statistics.mean(values):>9.1f}")
-    print(f"ratio answer/BM25 p50: {percentile(uncached_ms, .5) / max(percentile(bm25_ms, .5), 1e-6):.1f}x")
+        print(f"{name:<36}{percentile(values, 50):>9.1f}{percentile(values, 95):>9.1f}{statistics.mean(values):>9.1f}")
+    print(f"ratio answer/BM25 p50: {percentile(uncached_ms, 50) / max(percentile(bm25_ms, 50), 1e-6):.1f}x")
 
 
 if __name__ == "__main__":

@@ -29,9 +29,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from math import nan
 from pathlib import Path
 
 import httpx
+
+from eval.scoring import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "eval" / "retrieval"
@@ -53,11 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def start_server(port: int, access_log: bool, env: dict[str, str] | None = None,
@@ -164,8 +162,9 @@ async def concurrent(http: httpx.AsyncClient, bodies: list[dict[str, str | None]
 
 
 def row(name: str, ms: list[float], errors: int, extra: str = "") -> str:
-    return (f"{name:<44}{len(ms):>6}{errors:>7}{percentile(ms, .5):>9.1f}{percentile(ms, .95):>9.1f}"
-            f"{statistics.mean(ms) if ms else float('nan'):>9.1f}  {extra}")
+    p50, p95 = (nan if v is None else v for v in (percentile(ms, 50), percentile(ms, 95)))
+    return (f"{name:<44}{len(ms):>6}{errors:>7}{p50:>9.1f}{p95:>9.1f}"
+            f"{statistics.mean(ms) if ms else nan:>9.1f}  {extra}")
 
 
 async def bench(base: str, seconds: float, workers: int) -> None:
