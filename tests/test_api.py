@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
-import types
 from collections.abc import Iterator
-from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import KNOWLEDGE, city_names
-from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from app.answer.models import AskResponse
@@ -415,23 +411,6 @@ def test_an_unexpected_error_is_a_chinese_500_without_traceback(settings: Settin
         assert "secret" not in res.text
         res = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "住院报销"}]})
         assert res.status_code == 500 and res.json()["error"]["message"] == res.json()["detail"]
-
-
-# ---- the pages plug in ---------------------------------------------------------------------------------
-def test_web_router_is_included_when_present(settings: Settings, full_loaded, monkeypatch) -> None:  # noqa: ANN001
-    web = types.ModuleType("app.web")
-    web.__spec__ = ModuleSpec("app.web", None)
-    web.router = APIRouter()
-
-    @web.router.get("/__probe")
-    async def probe() -> dict[str, str]:
-        return {"page": "yes"}
-
-    monkeypatch.setitem(sys.modules, "app.web", web)
-    app = create_app(settings, service=AnswerService(settings, index=full_loaded))
-    with TestClient(app) as c:
-        assert c.get("/__probe").json() == {"page": "yes"}
-        assert c.get("/healthz").status_code == 200
 
 
 # ---- no index -------------------------------------------------------------------------------------------

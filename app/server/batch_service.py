@@ -45,8 +45,3 @@ def answer_one(service: AnswerService, masked: str, city: str | None) -> AskResp
         raise BatchInputError(f"问题“{masked[:30]}”：{exc}") from exc
 
 
-def answer_batch(service: AnswerService, *, text: str | None, questions: list[str] | None,
-                 city: str | None) -> list[tuple[str, AskResponse]]:
-    """(masked question, answer) pairs, for callers without an event loop."""
-    masked = plan(service, text=text, questions=questions, city=city)
-    return [(q, answer_one(service, q, city)) for q in masked]

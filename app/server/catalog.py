@@ -30,10 +30,6 @@ class Catalog:
         self.cities = cities
         self.sources = sources
 
-    @property
-    def city_ids(self) -> list[str]:
-        return [c["id"] for c in self.cities]
-
     def source(self, doc_id: str) -> Source | None:
         return self.sources.get(doc_id)
 

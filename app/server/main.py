@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -27,16 +25,10 @@ from app.server.query import known_query_only
 from app.server.routes import ask, batch, calc, cities, feedback, health, openai_compat, sources
 from app.server.runtime import Runtime
 from app.settings import Settings, get_settings
+from app.web import router as web_router
 
 log = logging.getLogger(__name__)
 ROUTERS = (health, ask, batch, calc, cities, sources, feedback, openai_compat)
-
-
-def _web_router():  # noqa: ANN202 - an APIRouter or None
-    """The pages (app/web) if that package exists; a bug inside it still raises."""
-    if importlib.util.find_spec("app.web") is None:
-        return None
-    return getattr(importlib.import_module("app.web"), "router", None)
 
 
 def _fastapi(**kwargs: Any) -> FastAPI:
@@ -72,8 +64,7 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     for module in ROUTERS:  # the probes take whatever a load balancer sends
         strict = [] if module is health else [Depends(known_query_only)]
         app.include_router(module.router, dependencies=strict)
-    if (web := _web_router()) is not None:
-        app.include_router(web)
+    app.include_router(web_router)
     return app
 
 

@@ -6,6 +6,7 @@ import time
 import uuid
 from typing import Any
 
+from app.answer import compose
 from app.answer.models import AskResponse
 
 
@@ -30,8 +31,7 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
 
 
 def sources_block(response: AskResponse) -> str:
-    lines = [f"[{c.n}] {c.title} › {c.section}" for c in response.citations]
-    return "来源：\n" + "\n".join(lines) if lines else ""
+    return "来源：\n" + compose.sources_block(response.citations) if response.citations else ""
 
 
 def tail_of(response: AskResponse) -> str:

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -24,7 +23,7 @@ import anyio.to_thread
 
 from app.answer.models import AskRequest
 from app.answer.service import AnswerService
-from app.retrieval.index import IndexNotReady, load_index
+from app.retrieval.index import IndexNotReady, load_configured_index
 from app.server.catalog import Catalog, load_catalog
 from app.server.stores import FeedbackBackend, make_feedback_store
 from app.settings import Settings
@@ -41,10 +40,6 @@ def default_workers() -> int:
     than cores only make requests wait for each other (measured: 16 threads 123 req/s p95 408 ms, 2 threads
     169 req/s p95 127 ms on 2 cores); the embedding releases the GIL, so one per core keeps all cores busy."""
     return max(2, os.cpu_count() or 2)
-
-
-def feedback_path(settings: Settings) -> Path:
-    return settings.feedback_db
 
 
 def why_not_loaded(exc: Exception) -> str:
@@ -165,13 +160,10 @@ class Runtime:
 
     def _new_service(self) -> AnswerService:
         old = self.service
-        s = self.settings
-        # load_index checks the build's spec against settings.embedding, which the kept model was made for
-        index = load_index(s.index_dir, embedding_spec=s.embedding, query_threads=s.query_threads or None,
-                           embeddings=old.index.embeddings if old else self._embeddings,
-                           chroma_url=s.chroma_url)
+        # the build's spec is checked against settings.embedding, which the kept model was made for
+        index = load_configured_index(self.settings, embeddings=old.index.embeddings if old else self._embeddings)
         self._embeddings = index.embeddings
-        return AnswerService(s, index=index, sessions=old.sessions if old else None)
+        return AnswerService(self.settings, index=index, sessions=old.sessions if old else None)
 
     def _load_service(self) -> None:
         """At start-up (before serving): load in this thread."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -58,8 +59,13 @@ async def counselor_login(request: Request) -> Response:
     return page
 
 
+@lru_cache(maxsize=1)
+def _login_html() -> str:
+    return (TEMPLATES / "counselor_login.html").read_text(encoding="utf-8")
+
+
 def _login_page(*, wrong: bool) -> HTMLResponse:
-    html = (TEMPLATES / "counselor_login.html").read_text(encoding="utf-8")
+    html = _login_html()
     if wrong:
         html = html.replace("<!--message-->", WRONG_TOKEN)
     return HTMLResponse(html, status_code=401, headers={**NO_CACHE, "WWW-Authenticate": "Bearer"})

@@ -9,8 +9,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from app.answer.models import AskRequest, AskResponse
+from app.answer.service import AnswerService, StreamEvent
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 from app.server.limits import InputTooLong, clean_question
+from app.server.runtime import Runtime
 from app.server.streaming import SerialIterator, ask_events
 
 router = APIRouter(prefix="/api", tags=["问答"])
@@ -22,6 +24,18 @@ def bad_input(exc: ValueError) -> HTTPException:
     if isinstance(exc, ValidationError):  # a bug, not bad input: let it be a 500
         raise exc
     return HTTPException(422, str(exc))
+
+
+async def start_stream(service: AnswerService, req: AskRequest,
+                       runtime: Runtime) -> tuple[StreamEvent | None, SerialIterator]:
+    """The stream's first step, run now: it validates the question and city, so a bad request is a 422
+    before the response starts, not an error event inside it."""
+    events = SerialIterator(service.ask_stream(req))
+    try:
+        first = await runtime.call(next, events, None)
+    except ValueError as exc:
+        raise bad_input(exc) from exc
+    return first, events
 
 
 async def valid_ask(req: AskRequest, settings: SettingsDep) -> AskRequest:
@@ -49,10 +63,6 @@ async def ask(req: AskDep, service: ServiceDep, runtime: RuntimeDep) -> AskRespo
              responses={200: {"content": {"text/event-stream": {}},
                               "description": "delta / final / error 事件"}})
 async def ask_stream(req: AskDep, service: ServiceDep, runtime: RuntimeDep) -> StreamingResponse:
-    events = SerialIterator(service.ask_stream(req))
-    try:  # the first step validates the question and city: a bad request is a 422, not an error event
-        first = await runtime.call(next, events, None)
-    except ValueError as exc:
-        raise bad_input(exc) from exc
+    first, events = await start_stream(service, req, runtime)
     return StreamingResponse(ask_events(first, events, runtime.call), media_type="text/event-stream",
                              headers=SSE_HEADERS)

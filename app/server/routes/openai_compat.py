@@ -17,8 +17,8 @@ from app.answer.service import StreamEvent
 from app.server import openai_chat as oc
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 from app.server.limits import InputTooLong, clean_question
-from app.server.routes.ask import SSE_HEADERS, bad_input
-from app.server.streaming import Call, SerialIterator, events_of, failure_message, sse
+from app.server.routes.ask import SSE_HEADERS, bad_input, start_stream
+from app.server.streaming import Call, events_of, failure_message, sse
 
 router = APIRouter(prefix="/v1", tags=["OpenAI 兼容"])
 log = logging.getLogger(__name__)
@@ -63,11 +63,7 @@ async def chat_completions(req: ChatRequest, service: ServiceDep, runtime: Runti
         except ValueError as exc:
             raise bad_input(exc) from exc
         return oc.completion(response, model=model)
-    events = SerialIterator(service.ask_stream(ask))
-    try:
-        first = await runtime.call(next, events, None)
-    except ValueError as exc:
-        raise bad_input(exc) from exc
+    first, events = await start_stream(service, ask, runtime)
     return StreamingResponse(_chunks(first, events, model, runtime.call), media_type="text/event-stream",
                              headers=SSE_HEADERS)
 

@@ -190,7 +190,7 @@
         el("span", { class: "fn-n" }, `[${c.n}]`),
         el("span", { class: "fn-title" }, sectionAnchor(c.section) || c.title,
           el("span", { class: "fn-snippet" }, quote.replace(/\s+/g, " ").slice(0, 60))));
-      const item = el("li", { class: "fn", id: null, dataset: { n: String(c.n) } }, head, panel);
+      const item = el("li", { class: "fn", dataset: { n: String(c.n) } }, head, panel);
       items.set(c.n, { item, head, panel });
       list.append(item);
     }

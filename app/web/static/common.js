@@ -205,6 +205,6 @@ const YB = (() => {
     return n.toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 元";
   }
 
-  return { el, append, api, postStream, sectionAnchor, sourceUrl, stripSources, plainQuote, textWithRefs,
+  return { el, api, postStream, sectionAnchor, sourceUrl, stripSources, plainQuote, textWithRefs,
     copyText, toast, download, cities, money };
 })();
