@@ -13,9 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.settings import Settings, get_settings
-
 from app.calculator.cli import calc_app
+from app.settings import Settings, get_settings
 from eval.cli import eval_app
 
 cli = typer.Typer(help="医保助手 yibao：大学生医保问答", no_args_is_help=True, add_completion=False)
@@ -97,11 +96,10 @@ def _check_city(city: str | None, s: Settings) -> None:
 
 
 def _load(s: Settings):  # noqa: ANN202 - LoadedIndex, imported lazily
-    from app.retrieval.index import IndexNotReady, load_index
+    from app.retrieval.index import IndexNotReady, load_configured_index
 
     try:
-        return load_index(s.index_dir, embedding_spec=s.embedding, query_threads=s.query_threads or None,
-                          chroma_url=s.chroma_url)
+        return load_configured_index(s)
     except IndexNotReady as exc:
         raise _fail(str(exc)) from exc
 

@@ -52,6 +52,7 @@ class DocInfo:
 class Composed:
     text: str
     citations: list[Citation]
+    led: bool = False  # a sentence of the guides answers the question (else only related text was found)
 
 
 class CitationList:
@@ -268,4 +269,4 @@ def compose_answer(
     contact = contact_line(used_docs, intent)
     if contact:
         parts.append(f"咨询：{contact}")
-    return Composed("\n\n".join(parts), cites.items)
+    return Composed("\n\n".join(parts), cites.items, led=lead is not None)

@@ -10,7 +10,7 @@ _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六":
 _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(万|w|W|千|k|K)?\s*(?:多)?\s*(元|块|rmb|RMB)?")
 
 
-_NOT_MONEY_AFTER = tuple("年月日号次级岁天个人%％级倍")
+_NOT_MONEY_AFTER = tuple("年月日号次级岁天个人%％倍")
 
 
 def parse_cost(text: str) -> Decimal | None:

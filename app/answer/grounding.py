@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 _NUMBER = re.compile(r"(\d+(?:[,，]\d{3})*(?:\.\d+)?)\s*(万|千)?")
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?\n?")
 _CITATION = re.compile(r"\[\d+\]")
 
 
@@ -48,16 +47,3 @@ def _is_list_marker(text: str, m: re.Match[str]) -> bool:
     """Small bare integers (step numbers, "第2次") carry no policy figure."""
     follower = text[m.end(): m.end() + 1]
     return m.group(0).isdigit() and int(m.group(0)) <= 10 and follower not in {"%", "％", "元", "万", "千", "块"}
-
-
-def drop_ungrounded(answer: str, sources: list[str]) -> tuple[str, list[str]]:
-    """Remove each sentence that states an ungrounded number; return (clean text, the numbers removed)."""
-    removed: list[str] = []
-    kept: list[str] = []
-    for sentence in _SENTENCE.findall(answer):
-        bad = ungrounded_numbers(sentence, sources)
-        if bad:
-            removed += [b for b in bad if b not in removed]
-        else:
-            kept.append(sentence)
-    return "".join(kept).strip(), removed

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from app.answer.models import AskRequest, AskResponse, Clarification
 from app.answer.sessions import SessionState, SessionStore, make_session_store
 from app.answer.tables import TABLE_PREFIX
 from app.privacy import mask_pii
-from app.retrieval.index import LoadedIndex, load_index
+from app.retrieval.index import LoadedIndex, load_configured_index
 from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
@@ -62,7 +62,6 @@ class StreamEvent:
     type: str  # "delta" (answer text) | "final" (the whole AskResponse)
     text: str = ""
     response: AskResponse | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def load_doc_infos(knowledge_dir: Path, cities: dict[str, City], today: dt.date) -> dict[str, cmp.DocInfo]:
@@ -82,9 +81,7 @@ class AnswerService:
     def __init__(self, settings: Settings, *, index: LoadedIndex | None = None,
                  sessions: SessionStore | None = None, today: dt.date | None = None) -> None:
         self.settings = settings
-        self.index = index or load_index(settings.index_dir, embedding_spec=settings.embedding,
-                                         query_threads=settings.query_threads or None,
-                                         chroma_url=settings.chroma_url)
+        self.index = index or load_configured_index(settings)
         self.cities = load_cities(settings.knowledge_dir)
         self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
@@ -230,7 +227,7 @@ class AnswerService:
             calc_question = f"{state.last_question} {question}" if follow_up else question
             return self._calculate(calc_question, question if follow_up else None, city, intent)
         query = f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question
-        return self._retrieve_and_compose(query, city, intent)
+        return self._retrieve_and_compose(query, city, intent, question=question)
 
     def _hits(self, query: str, city: str | None, k: int | None = None) -> list[Chunk]:
         s = self.settings
@@ -243,17 +240,19 @@ class AnswerService:
         wanted = set(tok.tokenize(tok.expand(query)))
         return cmp.Scorer({t: max(bm25.idf.get(t, 0.0), 0.0) for t in wanted}, tok.tokenize_cached)
 
-    def _retrieve_and_compose(self, query: str, city: str, intent: Intent) -> Answered:
+    def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None) -> Answered:
+        """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
+        asked, for the LLM (default: the query)."""
         found = self._hits(query, city)
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer,
                                       city_name=self.cities[city].name, question=query, table_of=self._table_of)
-        if not hits or not composed.citations or cmp.lead_sentence(hits, scorer) is None:
+        if not hits or not composed.citations or not composed.led:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
-        return Answered(reply, Draft(query, city, self.cities[city].name, hits))
+        return Answered(reply, Draft(question or query, city, self.cities[city].name, hits))
 
     def _not_in_guide(self, city: str, intent: Intent) -> AskResponse:
         docs = [d for d in self.docs.values() if d.city == city]
@@ -268,7 +267,7 @@ class AnswerService:
         if hits and hits[0].city == NATIONAL:
             national = [h for h in hits if h.city == NATIONAL]
             composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
-                                          score=self._scorer(question, None), city_name="全国")
+                                          score=self._scorer(question, None), city_name="全国", question=question)
             if composed.citations:
                 return _reply(composed.text, None, intent, citations=composed.citations)
         names = "、".join(self.cities[c].name for c in self.covered)
@@ -278,7 +277,7 @@ class AnswerService:
     def _uncovered(self, question: str, place: str, intent: Intent) -> AskResponse:
         national = [h for h in self._hits(question, NATIONAL, k=3) if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
-                                      score=self._scorer(question, NATIONAL), city_name="全国")
+                                      score=self._scorer(question, NATIONAL), city_name="全国", question=question)
         names = "、".join(self.cities[c].name for c in self.covered)
         head = (f"抱歉，目前没有{place}的大学生医保指南（现有：{names}），无法给出{place}的具体标准。"
                 f"全国通用的规定是：大中专学生原则上在学籍地参加居民医保。")

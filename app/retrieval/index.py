@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
 from app.retrieval.server_vectors import ServerVectors, VectorStoreUnavailable
+from app.settings import Settings
 from ingest import index_store as store
 from ingest.chunking import Chunk
 from ingest.embeddings import make_embeddings
@@ -90,8 +91,6 @@ def load_index(
     if len(chunks) != manifest.get("chunk_count", len(chunks)):  # e.g. cut at a line end
         raise IndexNotReady(f"索引片段文件不完整（{build}：{len(chunks)}/{manifest['chunk_count']} 个片段），"
                             "请运行 yibao ingest")
-    from langchain_chroma import Chroma
-
     embedder = embeddings or make_embeddings(spec, threads=query_threads)
     vectorstore: Any
     if chroma_url:
@@ -103,6 +102,8 @@ def load_index(
         except ValueError as exc:  # a malformed URL
             raise IndexNotReady(str(exc)) from exc
     else:
+        from langchain_chroma import Chroma
+
         vectorstore = Chroma(
             client=store.chroma_client(build / "chroma"),
             collection_name=store.COLLECTION,
@@ -112,3 +113,9 @@ def load_index(
         build=build, manifest=manifest, chunks=chunks, tokens=tokens,
         tokenizer=DomainTokenizer(build / "dict"), embeddings=embedder, vectorstore=vectorstore,
     )
+
+
+def load_configured_index(settings: Settings, *, embeddings: Embeddings | None = None) -> LoadedIndex:
+    """The index as the settings describe it (folder, embedding backend, question threads, Chroma server)."""
+    return load_index(settings.index_dir, embeddings=embeddings, embedding_spec=settings.embedding,
+                      query_threads=settings.query_threads or None, chroma_url=settings.chroma_url)
