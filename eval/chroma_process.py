@@ -16,10 +16,6 @@ import httpx
 CHROMA = Path(sys.executable).parent / "chroma"
 
 
-def available() -> bool:
-    return CHROMA.is_file()
-
-
 class ChromaProcess:
     def __init__(self, port: int, path: Path, log: Path) -> None:
         self.port, self.path, self.log = port, path, log

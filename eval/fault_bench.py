@@ -121,13 +121,7 @@ class ChromaStop:
 class SteadyChroma(ChromaStop):
     """No fault, the vectors on a Chroma server (as in docker-compose.yml)."""
 
-    what = None
-
-    def break_(self) -> None:
-        pass
-
-    def repair(self) -> float:
-        return 0.0
+    what = None  # schedule() then never breaks it
 
 
 class Steady:

