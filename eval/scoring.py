@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from eval.normalize import contains, normalize
+from app.normalize import contains, normalize
 
 NO_CITY = "none"  # group key of items expecting no city (clarify, unknown city, off-topic, national)
 

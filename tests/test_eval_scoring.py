@@ -1,4 +1,4 @@
-"""Scorers (eval/normalize.py, eval/scoring.py) and the question sets (eval/datasets/*.jsonl)."""
+"""Scorers (app/normalize.py, eval/scoring.py) and the question sets (eval/datasets/*.jsonl)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.normalize import cn_to_int, contains, matches, normalize
 from app.understanding.intent import Intent
-from eval.normalize import cn_to_int, contains, matches, normalize
 from eval.scoring import (
     aggregate,
     answer_correct,

@@ -64,3 +64,13 @@ def test_endpoint_failure_falls_back_to_embedded_answer(fake: FakeOpenAI, llm_se
     fake.script({"status": 500})
     res = llm_service.ask(AskRequest(question="武汉住院报销比例多少", city="wuhan"))
     assert "60%" in res.answer and res.citations
+
+
+def test_numbers_in_words_are_checked_like_digits() -> None:
+    """八百元 is 800元 and 百分之六十 is 60%: grounded when the sources say so, withheld when they do not."""
+    from app.answer.grounding import ungrounded_numbers
+
+    sources = ["三级医疗机构起付标准800元，报销比例60%。", "年度支付限额为30万元。"]
+    assert ungrounded_numbers("起付标准八百元，报销百分之六十，最多三十万元。", sources) == []
+    assert ungrounded_numbers("一年最多一百万元。", sources) == ["1000000"]  # reported normalised
+    assert ungrounded_numbers("第二次住院起付标准减半。", sources) == []  # an ordinal, not a figure

@@ -1,7 +1,9 @@
 """Check every number an LLM writes against the sources it was given (pure).
 
 A number is grounded when the same value appears in a cited chunk or the calculator's output (never the question).
-Values are compared after normalisation: 1.2万 = 12000, 12,000 = 12000, 60％ = 60%.
+Values are compared after the same normalisation the evaluation uses (:func:`app.normalize.normalize`):
+1.2万 = 12000, 12,000 = 12000, 60％ = 60%, 八百元 = 800元, 百分之六十 = 60% — a number written in words is
+checked like any other.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from app.normalize import normalize
+
 _NUMBER = re.compile(r"(\d+(?:[,，]\d{3})*(?:\.\d+)?)\s*(万|千)?")
 _CITATION = re.compile(r"\[\d+\]")
 
 
 def numbers_in(text: str) -> set[Decimal]:
     values: set[Decimal] = set()
-    for m in _NUMBER.finditer(_CITATION.sub("", text)):
+    for m in _NUMBER.finditer(normalize(_CITATION.sub("", text))):
         try:
             value = Decimal(m.group(1).replace(",", "").replace("，", ""))
         except InvalidOperation:
@@ -34,7 +38,7 @@ def ungrounded_numbers(answer: str, sources: Iterable[str]) -> list[str]:
     for text in sources:
         known |= numbers_in(text)
     missing = []
-    text = _CITATION.sub("", answer)
+    text = normalize(_CITATION.sub("", answer))
     for m in _NUMBER.finditer(text):
         if _is_list_marker(text, m):
             continue

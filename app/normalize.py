@@ -1,4 +1,5 @@
-"""Text normalization for matching gold facts against answers (pure, no I/O).
+"""Text normalization for matching numbers and facts (pure, no I/O): the evaluation matches gold facts with it
+and the LLM mode's number check (app/answer/grounding.py) compares figures with it.
 
 Both sides, the expected fact and the answer, go through :func:`normalize`, so a fact matches however the
 answer writes it:
