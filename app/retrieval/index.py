@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
 from app.retrieval.server_vectors import ServerVectors, VectorStoreUnavailable
+from app.retrieval.vectors import LocalVectors
 from app.settings import Settings
 from ingest import index_store as store
 from ingest.chunking import Chunk
@@ -38,7 +39,7 @@ class LoadedIndex:
     tokens: list[list[str]]
     tokenizer: DomainTokenizer
     embeddings: Embeddings
-    vectorstore: Any  # langchain_chroma.Chroma, or ServerVectors on a Chroma server
+    vectorstore: LocalVectors | ServerVectors  # the build's Chroma collection, on disk or on a server
     by_id: dict[str, int] = field(default_factory=dict)
     _bm25: dict[tuple[str, ...] | None, tuple[BM25Okapi, list[int]]] = field(default_factory=dict)
 
@@ -92,9 +93,9 @@ def load_index(
         raise IndexNotReady(f"索引片段文件不完整（{build}：{len(chunks)}/{manifest['chunk_count']} 个片段），"
                             "请运行 yibao ingest")
     embedder = embeddings or make_embeddings(spec, threads=query_threads)
-    vectorstore: Any
+    vectorstore: LocalVectors | ServerVectors
     if chroma_url:
-        vectorstore = ServerVectors(chroma_url, build, manifest, embedder)
+        vectorstore = ServerVectors(chroma_url, build, manifest)
         try:
             vectorstore.connect()  # fills a fresh server now rather than on the first question
         except VectorStoreUnavailable:  # the index still loads: dense search retries on every question
@@ -102,13 +103,9 @@ def load_index(
         except ValueError as exc:  # a malformed URL
             raise IndexNotReady(str(exc)) from exc
     else:
-        from langchain_chroma import Chroma
-
-        vectorstore = Chroma(
-            client=store.chroma_client(build / "chroma"),
-            collection_name=store.COLLECTION,
-            embedding_function=embedder,
-        )
+        # embedding_function=None: questions are embedded by ``embedder``; Chroma must never embed
+        vectorstore = LocalVectors(store.chroma_client(build / "chroma").get_collection(
+            store.COLLECTION, embedding_function=None))
     return LoadedIndex(
         build=build, manifest=manifest, chunks=chunks, tokens=tokens,
         tokenizer=DomainTokenizer(build / "dict"), embeddings=embedder, vectorstore=vectorstore,

@@ -42,9 +42,8 @@ def bm25_ranking(index: LoadedIndex, query: str, cities: list[str] | None, n: in
 
 def dense_ranking(index: LoadedIndex, query: str, cities: list[str] | None, n: int) -> list[tuple[str, float]]:
     where = {"city": {"$in": cities}} if cities else None
-    pairs = index.vectorstore.similarity_search_with_score(index.tokenizer.expand(query), k=n, filter=where)
-    # Chroma returns cosine distance; report similarity
-    return [(doc.metadata["chunk_id"], 1.0 - float(dist)) for doc, dist in pairs]
+    vector = index.embeddings.embed_query(index.tokenizer.expand(query))
+    return index.vectorstore.nearest(vector, n, where)
 
 
 def search(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -24,11 +25,16 @@ def _is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
-def pinyin_of(text: str) -> list[str]:
-    """One syllable per Chinese character (other characters stand for themselves), tones dropped."""
+@lru_cache(maxsize=8192)
+def _syllable(ch: str) -> str:
     from pypinyin import lazy_pinyin
 
-    return [lazy_pinyin(ch)[0] if _is_han(ch) else ch.lower() for ch in text]
+    return lazy_pinyin(ch)[0] if _is_han(ch) else ch.lower()
+
+
+def pinyin_of(text: str) -> list[str]:
+    """One syllable per Chinese character (other characters stand for themselves), tones dropped."""
+    return [_syllable(ch) for ch in text]
 
 
 def _alias_pattern(alias: str) -> str:
