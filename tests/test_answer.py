@@ -44,6 +44,25 @@ def test_city_unknown_asks_which_city(service: AnswerService) -> None:
     assert set(res.clarification.options) == {"chongqing", "dazhou", "karamay", "shanghai", "wuhan"}
 
 
+def test_a_date_or_amount_without_a_city_is_asked_back_not_answered_nationally(service: AnswerService) -> None:
+    # the national document talks about 参保缴费期 in general; a deadline is each city's own
+    res = ask(service, "医保缴费截止到哪天")
+    assert res.clarification is not None and not res.citations
+    general = ask(service, "大学生应该在哪里参保")  # a general rule: the national document answers
+    assert general.clarification is None and {c.doc_id for c in general.citations} == {"national_ybf_2020_33"}
+
+
+def test_the_speakers_school_is_the_context_of_a_pasted_message(service: AnswerService) -> None:
+    res = ask(service, "华科辅导员：学生问老家的医保怎么暂停？")
+    assert res.city == "wuhan" and res.clarification is None
+    paste = ask(service, "复旦老师：1. 新生怎么参保确认？2. 寒假回家看病怎么办？")
+    assert paste.parts is not None and [p.city for p in paste.parts] == ["shanghai", "shanghai"]
+
+
+def test_the_guides_own_place_words_name_the_city(service: AnswerService) -> None:
+    assert ask(service, "暑假在克外看门诊自费了怎么报").city == "karamay"  # 克外就诊: Karamay's guide
+
+
 def test_uncovered_city_gives_national_rule_and_hotline(service: AnswerService) -> None:
     res = ask(service, "我在北京上学，医保怎么交")
     assert res.city is None and res.clarification is None

@@ -36,6 +36,7 @@ INTENT_HINTS = {
 FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|如果|还有|换成|要是)")
 NATIONAL_HOTLINE = "全国医保服务热线 12393"
 NATIONAL_CUE = re.compile(r"国家(?:文件|政策|规定|医保局)|全国|national|国家层面|医保发", re.IGNORECASE)
+LOCAL_FACT = re.compile(cmp.ASKS_FIGURE.pattern + r"|截止|几号|哪天|什么时候|何时|时间|几月|多久|deadline|when", re.I)
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -143,6 +144,11 @@ class AnswerService:
         session_id = req.session_id or self.sessions.new_id()
         state = (self.sessions.get(session_id) if req.session_id else None) or SessionState()
         questions = split_questions(question)
+        if questions != [question] and not req.city:
+            # what a pasted message says around its questions ("重医辅导员：…", "上海高校老师问：…") is their context
+            whole = detect_city(question, self.gazetteer)
+            if whole.city:
+                state.city, state.school = whole.city, whole.school
         parts: list[AskResponse] = []
         for i, q in enumerate(questions, 1):
             if len(questions) > 1:
@@ -264,7 +270,8 @@ class AnswerService:
         hits = self._hits(question, None)
         if NATIONAL_CUE.search(question):  # "国家文件说…": the national documents answer, whatever the city
             hits = [h for h in self._hits(question, NATIONAL) if h.city == NATIONAL] or hits
-        if hits and hits[0].city == NATIONAL:
+        # national policy answers a general question; an amount or a date is each city's own: ask which city
+        if hits and hits[0].city == NATIONAL and (NATIONAL_CUE.search(question) or not LOCAL_FACT.search(question)):
             national = [h for h in hits if h.city == NATIONAL]
             composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
                                           score=self._scorer(question, None), city_name="全国", question=question)
