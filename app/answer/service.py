@@ -235,25 +235,30 @@ class AnswerService:
         query = f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question
         return self._retrieve_and_compose(query, city, intent, question=question)
 
-    def _hits(self, query: str, city: str | None, k: int | None = None) -> list[Chunk]:
+    def _hits(self, query: str, city: str | None, k: int | None = None) -> tuple[list[Chunk], frozenset[str]]:
+        """The chunks found, best first, and the ids of those BM25 or the dense search ranked first."""
         s = self.settings
-        return [h.chunk for h in search(self.index, query, city=city, k=k or s.top_k,
-                                        candidates=s.candidate_k, rrf_k=s.rrf_k)]
+        hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k)
+        return [h.chunk for h in hits], frozenset(h.chunk.chunk_id for h in hits if 1 in (h.bm25_rank, h.dense_rank))
 
     def _scorer(self, query: str, city: str | None) -> cmp.Scorer:
+        """Question terms weighted by their BM25 idf in the city's guides. The names that chose the guide (重医,
+        克拉玛依校区) weigh nothing: they say which guide, not which part of it."""
         bm25, _ = self.index.bm25(city_scope(city))
         tok = self.index.tokenizer
         wanted = set(tok.tokenize(tok.expand(query)))
-        return cmp.Scorer({t: max(bm25.idf.get(t, 0.0), 0.0) for t in wanted}, tok.tokenize_cached)
+        places = {t for alias in self.gazetteer.find(query) for t in tok.tokenize(alias.text)}
+        return cmp.Scorer({t: 0.0 if t in places else max(bm25.idf.get(t, 0.0), 0.0) for t in wanted},
+                          tok.tokenize_cached)
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None) -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
         asked, for the LLM (default: the query)."""
-        found = self._hits(query, city)
+        found, firsts = self._hits(query, city)
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
-        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer,
+        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, firsts=firsts,
                                       city_name=self.cities[city].name, question=query, table_of=self._table_of)
         if not hits or not composed.citations or not composed.led:
             return Answered(self._not_in_guide(city, intent))
@@ -267,13 +272,15 @@ class AnswerService:
                       f"我不想猜测。请咨询学校医保工作人员或：{contact}。", city, intent)
 
     def _no_city(self, question: str, intent: Intent) -> AskResponse:
-        hits = self._hits(question, None)
+        hits, firsts = self._hits(question, None)
         if NATIONAL_CUE.search(question):  # "国家文件说…": the national documents answer, whatever the city
-            hits = [h for h in self._hits(question, NATIONAL) if h.city == NATIONAL] or hits
+            national, national_firsts = self._hits(question, NATIONAL)
+            if national := [h for h in national if h.city == NATIONAL]:
+                hits, firsts = national, national_firsts
         # national policy answers a general question; an amount or a date is each city's own: ask which city
         if hits and hits[0].city == NATIONAL and (NATIONAL_CUE.search(question) or not LOCAL_FACT.search(question)):
             national = [h for h in hits if h.city == NATIONAL]
-            composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
+            composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, firsts=firsts,
                                           score=self._scorer(question, None), city_name="全国", question=question)
             if composed.citations:
                 return _reply(composed.text, None, intent, citations=composed.citations)
@@ -282,8 +289,9 @@ class AnswerService:
         return _reply(ask, None, intent, clarification=Clarification(question=ask, options=self.covered))
 
     def _uncovered(self, question: str, place: str, intent: Intent) -> AskResponse:
-        national = [h for h in self._hits(question, NATIONAL, k=3) if h.city == NATIONAL]
-        composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent,
+        found, firsts = self._hits(question, NATIONAL, k=3)
+        national = [h for h in found if h.city == NATIONAL]
+        composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, firsts=firsts,
                                       score=self._scorer(question, NATIONAL), city_name="全国", question=question)
         names = "、".join(self.cities[c].name for c in self.covered)
         head = (f"抱歉，目前没有{place}的大学生医保指南（现有：{names}），无法给出{place}的具体标准。"
@@ -310,8 +318,9 @@ class AnswerService:
             text = f"【{self.cities[city].name}】{out.reason}"
         else:
             text = _calc_text(self.cities[city].name, out, notes)
-        hits = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
+        hits, firsts = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(question, city),
+                                      firsts=firsts,
                                       city_name=self.cities[city].name, calculation_text=text,
                                       calculation_sources=sources)
         reply = _reply(composed.text, city, intent, citations=composed.citations, calculation=calc)
