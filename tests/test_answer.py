@@ -117,3 +117,9 @@ def test_cli_ask_json_contract(full_index: Path) -> None:
     assert set(data) >= {"answer", "city", "intent", "citations", "calculation", "clarification", "refused",
                          "session_id"}
     assert data["city"] == "wuhan"
+
+
+def test_lead_scoring_ignores_the_school_name_and_reads_unknown_words_by_character(service: AnswerService) -> None:
+    weights = service._scorer("重医的救助类学生是不是得先交钱", "chongqing").weights
+    assert weights["重医"] == 0  # it chose the guide; it says nothing about which sentence answers
+    assert weights["交钱"] == 0 and weights["交"] > 0 and weights["先"] > 0  # the guide writes 先缴纳

@@ -243,13 +243,17 @@ class AnswerService:
 
     def _scorer(self, query: str, city: str | None) -> cmp.Scorer:
         """Question terms weighted by their BM25 idf in the city's guides. The names that chose the guide (重医,
-        克拉玛依校区) weigh nothing: they say which guide, not which part of it."""
-        bm25, _ = self.index.bm25(city_scope(city))
+        克拉玛依校区) weigh nothing: they say which guide, not which part of it. A word the guides never use
+        counts by its characters that they do (先交 → 先, 交: the guide writes 先缴纳)."""
+        idf = self.index.bm25(city_scope(city))[0].idf
         tok = self.index.tokenizer
         wanted = set(tok.tokenize(tok.expand(query)))
         places = {t for alias in self.gazetteer.find(query) for t in tok.tokenize(alias.text)}
-        return cmp.Scorer({t: 0.0 if t in places else max(bm25.idf.get(t, 0.0), 0.0) for t in wanted},
-                          tok.tokenize_cached)
+        weights = {t: 0.0 if t in places else max(idf.get(t, 0.0), 0.0) for t in wanted}
+        for word in wanted - places:
+            if word not in idf and len(word) > 1:
+                weights |= {ch: idf[ch] for ch in word if ch not in weights and idf.get(ch, 0.0) > 0}
+        return cmp.Scorer(weights, tok.tokenize_cached)
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None) -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
