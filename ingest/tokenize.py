@@ -43,11 +43,22 @@ def load_synonyms(path: Path) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in (vals or [])] for k, vals in data.items()}
 
 
+@lru_cache(maxsize=1024)
+def _english(phrase: str) -> re.Pattern[str]:
+    """An English phrase as a whole word, any case, plural allowed: "fee" finds "Fees", not "coffee"."""
+    return re.compile(rf"(?<![a-z]){re.escape(phrase.lower())}(?:s|es)?(?![a-z])", re.IGNORECASE)
+
+
+def _says(text: str, phrase: str) -> bool:
+    return bool(_english(phrase).search(text)) if phrase.isascii() else phrase in text
+
+
 def expand_query(text: str, synonyms: dict[str, list[str]]) -> str:
-    """Append the guide terms for colloquial phrases found in ``text`` (pure)."""
+    """Append the guide terms for colloquial phrases found in ``text`` (pure). Chinese phrases match as
+    substrings, English ones as whole words in any case."""
     extra: list[str] = []
     for phrase, terms in synonyms.items():
-        if phrase in text:
+        if _says(text, phrase):
             extra += [t for t in terms if t not in text and t not in extra]
     return f"{text} {' '.join(extra)}" if extra else text
 

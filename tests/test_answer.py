@@ -123,3 +123,9 @@ def test_lead_scoring_ignores_the_school_name_and_reads_unknown_words_by_charact
     weights = service._scorer("重医的救助类学生是不是得先交钱", "chongqing").weights
     assert weights["重医"] == 0  # it chose the guide; it says nothing about which sentence answers
     assert weights["交钱"] == 0 and weights["交"] > 0 and weights["先"] > 0  # the guide writes 先缴纳
+
+
+def test_an_english_question_is_answered_from_the_guide(service: AnswerService) -> None:
+    res = ask(service, "What is the deductible for inpatient care in Shanghai?")
+    assert res.city == "shanghai" and res.citations and not res.clarification
+    assert "50元" in res.answer and "300元" in res.answer  # the deductible for each hospital level

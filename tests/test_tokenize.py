@@ -90,3 +90,15 @@ def test_dictionary_hash_follows_the_dictionary_files(tmp_path: Path) -> None:
     with open(tmp_path / "dict" / "user_dict.txt", "a", encoding="utf-8") as handle:
         handle.write("青春护航计划 3000 n\n")
     assert dictionary_hash(tmp_path / "dict") != before
+
+
+def test_english_words_expand_whole_word_in_any_case() -> None:
+    synonyms = {"fee": ["缴费标准"], "app": ["APP"], "mini program": ["小程序"]}
+    assert expand_query("How much are the FEES?", synonyms) == "How much are the FEES? 缴费标准"
+    assert expand_query("coffee in the apple store", synonyms) == "coffee in the apple store"  # not inside words
+    assert expand_query("用什么 Mini Program 注册", synonyms).endswith(" 小程序")
+
+
+def test_the_knowledge_file_reads_english_questions(tk: DomainTokenizer) -> None:
+    words = tk.expand("When is the deadline to pay the insurance fee after graduation?").split()
+    assert {"缴费标准", "毕业后", "医保"} <= set(words)

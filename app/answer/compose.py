@@ -24,7 +24,8 @@ BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this shar
 KIND_BONUS = 2.0  # a sentence of the asked kind (cap, deductible, date) over other sentences with figures
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
-ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate", re.I)
+ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
+                         r"deductible|threshold|maximum|percent|\bfees?\b|\bcost", re.I)
 # what kind of figure a question asks for → what a sentence giving that figure holds (topic and figure)
 _AMOUNT = r".*\d+(?:\.\d+)?\s*(?:万元|万|元)"
 ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
