@@ -206,7 +206,8 @@ class AnswerService:
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
         intent: Intent = classify(question)
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8)
-        if follow_up and intent in ("other", "out_of_scope"):
+        inherited = follow_up and intent in ("other", "out_of_scope")
+        if inherited:
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
             intent = "calc"
@@ -232,7 +233,8 @@ class AnswerService:
         if intent == "calc":
             calc_question = f"{state.last_question} {question}" if follow_up else question
             return self._calculate(calc_question, question if follow_up else None, city, intent)
-        query = f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question
+        # "那住院呢" carries the last intent's words into the search; "交多少" says what it asks itself
+        query = f"{question} {INTENT_HINTS.get(intent, '')}" if inherited else question
         return self._retrieve_and_compose(query, city, intent, question=question)
 
     def _hits(self, query: str, city: str | None, k: int | None = None) -> tuple[list[Chunk], frozenset[str]]:
