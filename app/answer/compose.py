@@ -21,7 +21,7 @@ RANK_DECAY = 0.35  # later retrieval ranks count less when choosing the lead sen
 LEAD_WINDOW = 3  # the lead sentence is taken from the top hits only
 FREE_RANK = 2  # a top hit up to this rank that a retriever ranked first joins even without new question terms
 BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this share of the question's weight
-KIND_BONUS = 2.0  # a sentence of the asked kind (cap, deductible, date) over other sentences with figures
+KIND_BONUS = 3.0  # a sentence of the asked kind (cap, deductible, date) over other sentences with figures
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
 ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
