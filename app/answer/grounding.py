@@ -32,11 +32,21 @@ def numbers_in(text: str) -> set[Decimal]:
     return values
 
 
-def ungrounded_numbers(answer: str, sources: Iterable[str]) -> list[str]:
+class KnownNumbers:
+    """The values the sources contain, parsed once; sources can be added (a tool's output mid-answer)."""
+
+    def __init__(self, sources: Iterable[str] = ()) -> None:
+        self.values: set[Decimal] = set()
+        for text in sources:
+            self.add(text)
+
+    def add(self, text: str) -> None:
+        self.values |= numbers_in(text)
+
+
+def ungrounded_numbers(answer: str, sources: Iterable[str] | KnownNumbers) -> list[str]:
     """The numbers in ``answer`` (as written) that no source contains."""
-    known: set[Decimal] = set()
-    for text in sources:
-        known |= numbers_in(text)
+    known = (sources if isinstance(sources, KnownNumbers) else KnownNumbers(sources)).values
     missing = []
     text = normalize(_CITATION.sub("", answer))
     for m in _NUMBER.finditer(text):

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.answer.grounding import ungrounded_numbers
+from app.answer.grounding import KnownNumbers, ungrounded_numbers
 from app.settings import Settings
 from ingest.chunking import Chunk
 
@@ -70,7 +70,8 @@ class LLMWriter:
 
         messages: list[Any] = [SystemMessage(SYSTEM_PROMPT),
                                HumanMessage(sources_message(question, city_name, chunks))]
-        sources = [c.text for c in chunks]  # not the question: a user cannot vouch for a figure
+        # not the question: a user cannot vouch for a figure; parsed once, not for every sentence
+        known = KnownNumbers([c.text for c in chunks] + result.tool_outputs)
         for _ in range(self.settings.llm_max_tool_rounds + 1):
             total: Any = None
             buffer = ""
@@ -79,9 +80,9 @@ class LLMWriter:
                 buffer += piece.content if isinstance(piece.content, str) else ""
                 while (m := _SENTENCE_END.search(buffer)) is not None:
                     sentence, buffer = buffer[: m.end()], buffer[m.end():]
-                    yield from self._checked(sentence, sources + result.tool_outputs, result)
+                    yield from self._checked(sentence, known, result)
             if buffer:
-                yield from self._checked(buffer, sources + result.tool_outputs, result)
+                yield from self._checked(buffer, known, result)
             calls = getattr(total, "tool_calls", None) or []
             if not calls:
                 return
@@ -91,11 +92,12 @@ class LLMWriter:
                 output = tool.invoke(call["args"]) if tool else f"没有名为 {call['name']} 的工具"
                 output = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
                 result.tool_outputs.append(output)
+                known.add(output)
                 messages.append(ToolMessage(content=output, tool_call_id=call["id"]))
 
     @staticmethod
-    def _checked(sentence: str, sources: list[str], result: LLMResult) -> Iterator[str]:
-        bad = ungrounded_numbers(sentence, sources)
+    def _checked(sentence: str, known: KnownNumbers, result: LLMResult) -> Iterator[str]:
+        bad = ungrounded_numbers(sentence, known)
         if bad:
             result.withheld += [b for b in bad if b not in result.withheld]
             return

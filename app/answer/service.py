@@ -391,7 +391,7 @@ def _merge(parts: list[AskResponse], labels: list[str]) -> AskResponse:
     texts, citations, offset = [], [], 0
     for i, (part, label) in enumerate(zip(parts, labels, strict=True), 1):
         shift = offset
-        body = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + shift}]", part.answer)
+        body = re.sub(r"\[(\d+)\]", lambda m, shift=shift: f"[{int(m.group(1)) + shift}]", part.answer)
         texts.append(f"【问题{i}】{mask_pii(label)}\n{body}")
         citations += [c.model_copy(update={"n": c.n + shift}) for c in part.citations]
         offset += len(part.citations)
