@@ -249,13 +249,15 @@ class AnswerService:
         counts by its characters that they do (先交 → 先, 交: the guide writes 先缴纳)."""
         idf = self.index.bm25(city_scope(city))[0].idf
         tok = self.index.tokenizer
-        wanted = set(tok.tokenize(tok.expand(query)))
+        own = set(tok.tokenize(query))
+        wanted = own | set(tok.tokenize(tok.expand(query)))
         places = {t for alias in self.gazetteer.find(query) for t in tok.tokenize(alias.text)}
         weights = {t: 0.0 if t in places else max(idf.get(t, 0.0), 0.0) for t in wanted}
         for word in wanted - places:
             if word not in idf and len(word) > 1:
                 weights |= {ch: idf[ch] for ch in word if ch not in weights and idf.get(ch, 0.0) > 0}
-        return cmp.Scorer(weights, tok.tokenize_cached)
+        asked = frozenset(own | {ch for word in own for ch in word})
+        return cmp.Scorer(weights, tok.tokenize_cached, asked)
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None) -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
