@@ -413,6 +413,31 @@ def test_an_unexpected_error_is_a_chinese_500_without_traceback(settings: Settin
         assert res.status_code == 500 and res.json()["error"]["message"] == res.json()["detail"]
 
 
+def test_only_input_errors_are_422(settings: Settings, full_loaded,  # noqa: ANN001
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pydantic ValidationError raised by our own code, or a ValueError that is not an input error (here
+    from the calculator), is a bug: a 500, never a 422 that blames the client."""
+    service = AnswerService(settings, index=full_loaded)
+
+    def invalid(req: Any) -> Iterator[StreamEvent]:
+        AskResponse.model_validate({"answer": 1})
+        yield StreamEvent("delta", "")
+
+    def broken(raw: Any, **kwargs: Any) -> None:
+        raise ValueError("secret internal detail")
+
+    monkeypatch.setattr(service, "ask_stream", invalid)  # service.ask runs ask_stream too
+    monkeypatch.setattr("app.server.routes.calc.run_benefit", broken)
+    ask, chat = {"question": "住院报销"}, {"messages": [{"role": "user", "content": "住院报销"}]}
+    with TestClient(create_app(settings, service=service), raise_server_exceptions=False) as c:
+        for path, body in [("/api/ask", ask), ("/api/ask/stream", ask), ("/v1/chat/completions", chat),
+                           ("/v1/chat/completions", {**chat, "stream": True}),
+                           ("/api/calc/benefit", {"city": "wuhan", "care": "inpatient", "cost": 100})]:
+            res = c.post(path, json=body)
+            assert_error(res, 500, "服务内部错误")
+            assert "secret" not in res.text and "validation" not in res.text.lower()
+
+
 # ---- no index -------------------------------------------------------------------------------------------
 def test_without_an_index_the_app_starts_and_says_why(tmp_path: Path, full_index: Path) -> None:
     index_dir = tmp_path / "index"

@@ -23,9 +23,10 @@ from app.calculator.models import (
 )
 from app.calculator.policy import default_policies
 from app.calculator.schema import Policy
+from app.input_error import InputError
 
 
-class CalcInputError(ValueError):
+class CalcInputError(InputError):
     """Bad calculator input; ``str(exc)`` is a Chinese message naming the field."""
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from app.answer.models import AskRequest, AskResponse
 from app.answer.service import AnswerService
+from app.input_error import InputError
 from app.privacy import mask_pii
 from app.server.limits import clean_text
 from app.understanding.split import split_questions
 
 
-class BatchInputError(ValueError):
+class BatchInputError(InputError):
     """Bad batch input; the message is Chinese."""
 
 

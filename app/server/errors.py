@@ -1,5 +1,9 @@
 """Every error a client sees is ``{"detail": "<Chinese message>"}``: validation → 422 naming the field, no
-tracebacks. The OpenAI-compatible path also carries ``error.message`` so OpenAI clients show the text."""
+tracebacks. The OpenAI-compatible path also carries ``error.message`` so OpenAI clients show the text.
+
+Routes raise :class:`~app.input_error.InputError` (too long, a bad batch or calculator input, the pipeline's
+问题不能为空 / 未知城市) and let it propagate: it is answered 422 here. Any other ``ValueError`` — a pydantic
+``ValidationError`` from our own code included — is a bug and a 500."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.input_error import InputError
 from app.retrieval.index import VectorStoreUnavailable
 from app.server.headers import security_headers
 
@@ -83,6 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(_body(request, describe(exc.errors()), "invalid_request_error"), status_code=422)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse(_body(request, str(exc), "invalid_request_error"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
+from app.input_error import InputError
+
 INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
-class InputTooLong(ValueError):
+class InputTooLong(InputError):
     """The message is Chinese and names the field."""
 
 

@@ -3,12 +3,12 @@ counselor token when one is configured (app/server/auth.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.answer.models import AskResponse
 from app.server.auth import CounselorOnly
-from app.server.batch_service import BatchInputError, answer_one, plan
+from app.server.batch_service import answer_one, plan
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["问答"])
@@ -36,13 +36,10 @@ class BatchResponse(BaseModel):
              dependencies=[CounselorOnly])
 async def batch(req: BatchRequest, service: ServiceDep, runtime: RuntimeDep,
                 settings: SettingsDep) -> BatchResponse:
-    items = []
-    try:
-        questions = plan(service, text=req.text, questions=req.questions, city=req.city,
-                         max_questions=settings.max_batch_questions, max_chars=settings.max_question_chars)
-        for masked in questions:  # one worker-thread call per question: a long paste never blocks other users
-            response = await runtime.call(answer_one, service, masked, req.city)
-            items.append(BatchItem(question=masked, response=response))
-    except BatchInputError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    items = []  # plan and answer_one raise BatchInputError (422) on bad input
+    questions = plan(service, text=req.text, questions=req.questions, city=req.city,
+                     max_questions=settings.max_batch_questions, max_chars=settings.max_question_chars)
+    for masked in questions:  # one worker-thread call per question: a long paste never blocks other users
+        response = await runtime.call(answer_one, service, masked, req.city)
+        items.append(BatchItem(question=masked, response=response))
     return BatchResponse(items=items)

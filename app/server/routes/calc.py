@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from app.calculator.models import BenefitInput, BenefitOutput, EligibilityInput, EligibilityOutput
 from app.calculator.policy import PolicyError
-from app.calculator.service import CalcInputError, run_benefit, run_eligibility
+from app.calculator.service import run_benefit, run_eligibility
 from app.server.deps import SettingsDep
 
 router = APIRouter(prefix="/api/calc", tags=["计算器"])
@@ -25,10 +25,9 @@ def _doc(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _run(run: Callable[..., Any], raw: Any, settings: SettingsDep) -> Any:
+    """The calculator's answer; its CalcInputError (a Chinese message naming the field) is a 422."""
     try:
         return run(raw, knowledge_dir=settings.knowledge_dir, strict=True)  # JSON types as documented
-    except CalcInputError as exc:
-        raise HTTPException(422, str(exc)) from exc
     except PolicyError as exc:
         raise HTTPException(503, f"计算器暂不可用：{exc}") from exc
 

@@ -8,16 +8,17 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.answer.models import AskRequest
 from app.answer.service import StreamEvent
+from app.input_error import InputError
 from app.server import openai_chat as oc
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
-from app.server.limits import InputTooLong, clean_question
-from app.server.routes.ask import SSE_HEADERS, bad_input, start_stream
+from app.server.limits import clean_question
+from app.server.routes.ask import SSE_HEADERS, call_pipeline, start_stream
 from app.server.streaming import Call, events_of, failure_message, sse
 
 router = APIRouter(prefix="/v1", tags=["OpenAI 兼容"])
@@ -40,13 +41,11 @@ class ChatRequest(BaseModel):
 
 
 def _ask_request(req: ChatRequest, max_chars: int) -> AskRequest:
-    try:
-        question = clean_question(oc.last_user_text([m.model_dump() for m in req.messages]),
-                                  max_chars=max_chars, label="messages（消息）：最后一条用户消息")
-    except InputTooLong as exc:
-        raise HTTPException(422, str(exc)) from exc
+    """The last user message as an AskRequest, or an InputError (422: too long, or no such message)."""
+    question = clean_question(oc.last_user_text([m.model_dump() for m in req.messages]),
+                              max_chars=max_chars, label="messages（消息）：最后一条用户消息")
     if not question:
-        raise HTTPException(422, "输入有误：messages（消息）：没有内容非空的用户消息（role 为 user）")
+        raise InputError("输入有误：messages（消息）：没有内容非空的用户消息（role 为 user）")
     return AskRequest(question=question, city=req.city, session_id=req.session_id)
 
 
@@ -58,10 +57,7 @@ async def chat_completions(req: ChatRequest, service: ServiceDep, runtime: Runti
     ask = _ask_request(req, settings.max_question_chars)
     model = req.model or "yibao"
     if not req.stream:
-        try:
-            response = await runtime.call(service.ask, ask)
-        except ValueError as exc:
-            raise bad_input(exc) from exc
+        response = await call_pipeline(runtime, service.ask, ask)
         return oc.completion(response, model=model)
     first, events = await start_stream(service, ask, runtime)
     return StreamingResponse(_chunks(first, events, model, runtime.call), media_type="text/event-stream",
