@@ -8,7 +8,7 @@ answer writes it:
 - thousands commas (1,200 = 1200) and zero cents (400.00元 = 400元);
 - 万/千 multipliers (1.2万 = 12000, 15万元 = 150000元);
 - Chinese numerals before a unit (八百元 = 800元, 三级 = 3级, 第二次 = 第2次, 十二万 = 120000);
-- percent words (百分之六十 = 六成 = 60%); 块/块钱/rmb/¥ = 元.
+- percent words (百分之六十 = 六成 = 60%, 百分之百 = 百分之一百 = 100%); 块/块钱/rmb/¥ = 元.
 
 :func:`contains` then checks a normalized needle against a normalized haystack without letting a number match
 inside a longer number (400元 is not found in 1400元).
@@ -31,7 +31,8 @@ _SPACES = re.compile(r"\s+")
 _QUOTES = re.compile(r"[“”‘’\"'「」『』《》〈〉]")
 _DASHES = re.compile(r"[‐‑‒–—―－~～〜]+")
 _CN_RUN = rf"[零〇一二两三四五六七八九十][{_CN_NUM}]*"  # a Chinese number never starts with 百/千/万
-_PERCENT_WORD = re.compile(rf"百分之({_CN_RUN}|\d+(?:\.\d+)?)")
+# 百分之百 = 100%: a bare 百 (no numeral or digit after it) is the one number allowed to start with 百
+_PERCENT_WORD = re.compile(rf"百分之(百(?![{_CN_NUM}\d])|{_CN_RUN}|\d+(?:\.\d+)?)")
 _TENTHS = re.compile(  # 六成 = 60%, but not 完成, 一成不变
     r"(?<![\d.一二三四五六七八九十])([1-9]|[一二三四五六七八九])成(?![功为立绩本员年都熟就果不])"
 )
@@ -86,7 +87,7 @@ def _cn_repl(match: re.Match[str]) -> str:
 
 def _percent_repl(match: re.Match[str]) -> str:
     raw = match.group(1)
-    value = raw if raw[0].isdigit() else cn_to_int(raw)
+    value = raw if raw[0].isdigit() else 100 if raw == "百" else cn_to_int(raw)
     return match.group(0) if value is None else f"{value}%"
 
 

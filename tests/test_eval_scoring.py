@@ -88,6 +88,22 @@ def test_normalize_equates_forms(a: str, b: str) -> None:
     assert normalize(a) == normalize(b)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("百分之百", "100%"),
+    ("百分之一百", "100%"),
+    ("住院费用百分之百报销。", "住院费用100%报销。"),
+    ("百分之百，不设起付线", "100%、不设起付线"),
+    ("百分之百万", "百分之百万"),  # not a percentage: left alone
+])
+def test_percent_of_one_hundred(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_percent_of_one_hundred_matches_the_figure() -> None:
+    assert matches("政策范围内百分之百报销", "100%") and matches("报销比例100%", "百分之一百")
+    assert not matches("百分之百", "00%")
+
+
 @pytest.mark.parametrize("text", ["完成参保", "万水千山", "一成不变的规定", "万一住院", "千万别忘了"])
 def test_normalize_leaves_words_alone(text: str) -> None:
     assert normalize(text) == text
