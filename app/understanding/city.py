@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
+
+from app.understanding.sounds import SoundIndex, is_han
+from app.understanding.sounds import pinyin_of as pinyin_of  # re-exported for older imports
 
 Source = Literal["param", "question", "session"]
 
@@ -19,22 +21,6 @@ class Alias:
     city: str | None  # a covered city id, or None for a city we have no guide for
     school: str | None = None
     place: str | None = None  # the uncovered city's name
-
-
-def _is_han(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
-
-
-@lru_cache(maxsize=8192)
-def _syllable(ch: str) -> str:
-    from pypinyin import lazy_pinyin
-
-    return lazy_pinyin(ch)[0] if _is_han(ch) else ch.lower()
-
-
-def pinyin_of(text: str) -> list[str]:
-    """One syllable per Chinese character (other characters stand for themselves), tones dropped."""
-    return [_syllable(ch) for ch in text]
 
 
 def _alias_pattern(alias: str) -> str:
@@ -52,18 +38,15 @@ class Gazetteer:
         self.aliases.sort(key=lambda a: len(a.text), reverse=True)  # longest first: 华中科技大学 before 华科
         self._by_text = {a.text.lower(): a for a in self.aliases}
         self._pattern = re.compile("|".join(_alias_pattern(a.text) for a in self.aliases), re.IGNORECASE)
-        # Chinese names of 3+ characters also match by sound: 克拉码依 is 克拉玛依 mistyped
-        self._by_sound: dict[str, list[tuple[tuple[str, ...], Alias]]] = {}
-        self._sound_ready = False
+        self._sound_index: SoundIndex[Alias] | None = None
 
-    def _sounds(self) -> dict[str, list[tuple[tuple[str, ...], Alias]]]:
-        if not self._sound_ready:
-            for a in self.aliases:
-                if len(a.text) >= 3 and all(_is_han(ch) for ch in a.text):
-                    syllables = tuple(pinyin_of(a.text))
-                    self._by_sound.setdefault(syllables[0], []).append((syllables, a))
-            self._sound_ready = True
-        return self._by_sound
+    def _sounds(self) -> SoundIndex[Alias]:
+        """Chinese names of 3+ characters also match by sound (克拉码依 is 克拉玛依 mistyped). Built on
+        first use and published whole, so concurrent first calls at worst build it twice."""
+        if self._sound_index is None:
+            self._sound_index = SoundIndex((a.text, a) for a in self.aliases
+                                           if len(a.text) >= 3 and all(is_han(ch) for ch in a.text))
+        return self._sound_index
 
     def find(self, text: str) -> list[Alias]:
         """Every alias in ``text``, longest match first at each position, skipping excluded readings; if no
@@ -81,20 +64,8 @@ class Gazetteer:
         return found or self.find_by_sound(text)
 
     def find_by_sound(self, text: str) -> list[Alias]:
-        if not any(_is_han(ch) for ch in text):
-            return []
-        sounds, index = pinyin_of(text), self._sounds()
-        found: list[Alias] = []
-        i = 0
-        while i < len(sounds):
-            match = max((cand for cand in index.get(sounds[i], []) if tuple(sounds[i:i + len(cand[0])]) == cand[0]),
-                        key=lambda cand: len(cand[0]), default=None)
-            if match:
-                found.append(match[1])
-                i += len(match[0])
-            else:
-                i += 1
-        return found
+        """Names that sound like a span of ``text``, longest first at each position, without overlaps."""
+        return [alias for _, _, alias in self._sounds().find(text)]
 
 
 def load_gazetteer(path: Path) -> Gazetteer:

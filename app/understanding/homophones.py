@@ -9,42 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from app.understanding.city import _is_han, pinyin_of
+from app.understanding.sounds import SoundIndex, is_han
 
 
 class HomophoneFixer:
     def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]]) -> None:
         self.segment = segment
-        self._by_sound: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for term in sorted(set(terms), key=len, reverse=True):
-            if 2 <= len(term) <= 8 and all(_is_han(ch) for ch in term):
-                sounds = tuple(pinyin_of(term))
-                self._by_sound.setdefault(sounds[0], []).append((sounds, term))
+        self._index: SoundIndex[str] = SoundIndex(
+            (t, t) for t in set(terms) if 2 <= len(t) <= 8 and all(is_han(ch) for ch in t))
 
     def fix(self, text: str) -> str:
-        if not any(_is_han(ch) for ch in text):
+        if not any(is_han(ch) for ch in text):
             return text
-        sounds = pinyin_of(text)
         alone, pos = set(), 0
         for word in self.segment(text):
             if len(word) == 1:
                 alone.add(pos)
             pos += len(word)
-        out, i = [], 0
-        while i < len(text):
-            replaced = False
-            for syllables, term in self._by_sound.get(sounds[i], []):
-                span = text[i:i + len(term)]
-                if (tuple(sounds[i:i + len(term)]) == syllables and span != term
-                        and all(k in alone for k in range(i, i + len(term)))):
-                    out.append(term)
-                    i += len(term)
-                    replaced = True
-                    break
-            if not replaced:
-                out.append(text[i])
-                i += 1
-        return "".join(out)
+
+        def is_typo(start: int, end: int, term: str) -> bool:
+            return text[start:end] != term and all(k in alone for k in range(start, end))
+
+        out, pos = [], 0
+        for start, end, term in self._index.find(text, is_typo):
+            out += [text[pos:start], term]
+            pos = end
+        return "".join(out) + text[pos:]
 
 
 def domain_terms(dictionary: Iterable[str], cut: Callable[[str], list[str]]) -> set[str]:
