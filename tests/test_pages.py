@@ -153,6 +153,12 @@ def test_student_asks_and_sees_streamed_answer_with_expanding_citation(page: syn
     page.goto("/")
     assert page.title() == "医保助手"
     assert "选择学校" in page.locator("#city-label").inner_text()
+    # the input grows with its text up to 112 px (YB.autoGrow), and shrinks back
+    height = "() => document.getElementById('question').style.height"
+    page.fill("#question", "\n".join(["第一行"] * 8))
+    assert page.evaluate(height) == "112px"
+    page.fill("#question", "短")
+    assert float(page.evaluate(height).removesuffix("px")) < 80
     watch_stream(page)
     with page.expect_response("**/api/ask/stream") as resp_info:
         page.fill("#question", "武汉住院报销比例是多少")
@@ -317,7 +323,16 @@ def test_counselor_pastes_three_questions_and_downloads_csv(page: sync_api.Page,
     answers = [r.locator("textarea.answer").input_value() for r in rows.all()]
     assert "400" in answers[0] and answers[1].startswith("【上海】") and answers[2].startswith("【克拉玛依】")
     assert all("来源：" not in a for a in answers)  # the sources have their own column
-    assert rows.nth(0).locator(".c-s a").first.get_attribute("href").startswith("/sources/wuhan_2025#")
+    link = rows.nth(0).locator(".c-s a").first
+    assert link.get_attribute("href").startswith("/sources/wuhan_2025#")
+    assert link.get_attribute("target") == "_blank" and link.get_attribute("rel") == "noopener"
+
+    # each answer box is as tall as its text, up to 480 px (YB.autoGrow)
+    box = rows.nth(0).locator("textarea.answer")
+    box.fill("短")
+    assert float(box.evaluate("a => a.style.height").removesuffix("px")) < 200
+    box.fill("\n".join(["一行"] * 40))
+    assert box.evaluate("a => a.style.height") == "480px"
 
     # edit an answer, then "复制回复" gives a ready-to-send message with it
     edited = answers[0] + "\n如有疑问请联系辅导员。"

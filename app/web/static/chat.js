@@ -2,8 +2,8 @@
 "use strict";
 
 (() => {
-  const { el, api, postStream, sourceUrl, sectionAnchor, stripSources, plainQuote, textWithRefs, copyText, toast,
-    money } = YB;
+  const { el, api, postStream, sourceLink, sectionAnchor, splitAnswer, plainQuote, textWithRefs, copyText, toast,
+    cityName, autoGrow, money } = YB;
 
   const CITY_KEY = "yibao.city"; // localStorage: {id, name, school}
   const SESSION_KEY = "yibao.session_id"; // sessionStorage: one conversation per tab
@@ -28,7 +28,6 @@
   const cityList = document.getElementById("city-list");
 
   let busy = false;
-  let cityNames = {};
 
   // ---------- state kept in the browser ----------
   function storedCity() {
@@ -52,7 +51,7 @@
   let current = storedCity();
 
   function showCity() {
-    const name = current ? current.school || current.name || cityNames[current.id] || current.id : "";
+    const name = current ? current.school || current.name || cityName(current.id) : "";
     cityLabel.textContent = name || "选择学校";
     cityButton.classList.toggle("unset", !current);
     cityButton.title = current ? `当前：${name}（点击更换）` : "选择城市或学校";
@@ -147,10 +146,9 @@
   }
 
   function renderAnswer(bubble, resp, question) {
-    const citations = Array.isArray(resp.citations) ? resp.citations : [];
+    const { text, citations } = splitAnswer(resp);
     const byN = new Map(citations.map((c) => [c.n, c]));
     const notes = citations.length ? footnotes(citations) : null;
-    const text = citations.length ? stripSources(resp.answer) : String(resp.answer || "");
     const makeRef = (n) => {
       if (!byN.has(n)) return null;
       return el("button", { type: "button", class: "ref", "aria-label": `来源 ${n}`,
@@ -165,9 +163,9 @@
     if (resp.clarification && Array.isArray(resp.clarification.options) && resp.clarification.options.length) {
       parts.push(el("div", { class: "option-chips" }, resp.clarification.options.map((id) =>
         el("button", { type: "button", class: "chip option", onclick: () => {
-          setCity({ id, name: cityNames[id] || id, school: null });
+          setCity({ id, name: cityName(id), school: null });
           ask(question);
-        } }, cityNames[id] || id))));
+        } }, cityName(id)))));
     }
     if (notes) parts.push(notes.node);
     parts.push(actions(resp, question));
@@ -183,8 +181,7 @@
       const panel = el("div", { class: "fn-body", hidden: true },
         el("div", { class: "fn-doc" }, `《${c.title}》`),
         el("blockquote", { class: "quote" }, quote),
-        el("a", { class: "fn-link", href: sourceUrl(c.doc_id, c.section), target: "_blank", rel: "noopener" },
-          "查看指南原文 ›"));
+        sourceLink(c.doc_id, c.section, "fn-link", "查看指南原文 ›"));
       const head = el("button", { type: "button", class: "fn-head", "aria-expanded": "false",
         onclick: () => toggle(c.n) },
         el("span", { class: "fn-n" }, `[${c.n}]`),
@@ -264,7 +261,7 @@
       }
     });
     showResult(result, calc);
-    const title = `报销计算器 · ${cityNames[calc.city] || calc.city}${calc.policy_year ? `（${calc.policy_year}年度标准）` : ""}`;
+    const title = `报销计算器 · ${cityName(calc.city)}${calc.policy_year ? `（${calc.policy_year}年度标准）` : ""}`;
     return el("section", { class: "calc-card", "aria-label": "报销计算器" },
       el("div", { class: "calc-title" }, title), formNode, error, result);
   }
@@ -287,8 +284,7 @@
           el("div", { class: "step-line" }, el("span", { class: "step-label" }, s.label),
             el("span", { class: "step-amount" }, s.amount === null || s.amount === undefined ? "" : money(s.amount))),
           el("div", { class: "step-rule" }, s.rule || ""),
-          s.source && s.source.doc_id ? el("a", { class: "step-src", href: sourceUrl(s.source.doc_id, s.source.section),
-            target: "_blank", rel: "noopener" }, "依据 ›") : null)))));
+          s.source && s.source.doc_id ? sourceLink(s.source.doc_id, s.source.section, "step-src", "依据 ›") : null)))));
     }
     if (Array.isArray(out.notes) && out.notes.length) {
       parts.push(el("details", { class: "calc-notes" }, el("summary", {}, `说明（${out.notes.length}）`),
@@ -398,20 +394,17 @@
       el("button", { type: "button", class: "chip", title: question, onclick: () => ask(question) }, label)));
   }
 
-  function autoGrow() {
-    input.style.height = "auto";
-    input.style.height = `${Math.min(input.scrollHeight, 112)}px`;
-  }
+  const grow = () => autoGrow(input, 112); // 112px: the max-height in chat.css
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const question = input.value;
     if (!question.trim() || busy) return;
     input.value = "";
-    autoGrow();
+    grow();
     ask(question);
   });
-  input.addEventListener("input", autoGrow);
+  input.addEventListener("input", grow);
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
@@ -426,8 +419,7 @@
   quickChips();
   welcome();
   YB.cities().then((cities) => {
-    cityNames = Object.fromEntries(cities.map((c) => [c.id, c.name]));
-    if (current && cities.length && !cityNames[current.id]) setCity(null); // a city no longer covered
+    if (current && cities.length && !cities.some((c) => c.id === current.id)) setCity(null); // no longer covered
     showCity();
   });
 })();

@@ -127,6 +127,23 @@ const YB = (() => {
       .trim();
   }
 
+  /** An answer's citations: always an array. */
+  function citationsOf(resp) {
+    return resp && Array.isArray(resp.citations) ? resp.citations : [];
+  }
+
+  /** {text, citations} of an answer: with citations the text loses its "来源：" paragraph (the page lists them). */
+  function splitAnswer(resp) {
+    const citations = citationsOf(resp);
+    const text = citations.length ? stripSources(resp.answer) : String(resp.answer || "");
+    return { text, citations };
+  }
+
+  /** el("a") to a guide section, opened in a new tab. */
+  function sourceLink(docId, section, cls, ...children) {
+    return el("a", { class: cls, href: sourceUrl(docId, section), target: "_blank", rel: "noopener" }, ...children);
+  }
+
   /** Markdown emphasis marks are noise in a quote shown as plain text. */
   function plainQuote(text) {
     return String(text || "").replace(/\*\*/g, "").replace(/^#{1,6}\s+/gm, "").replace(/\n{2,}/g, "\n").trim();
@@ -192,10 +209,26 @@ const YB = (() => {
   }
 
   let citiesPromise = null;
+  let cityNames = new Map(); // city id → Chinese name, filled when cities() has loaded
   /** GET /api/cities once per page; resolves to [] when the catalog is not available. */
   function cities() {
-    citiesPromise = citiesPromise || api("/api/cities").then((d) => d.cities || []).catch(() => []);
+    citiesPromise = citiesPromise || api("/api/cities").then((d) => d.cities || []).catch(() => [])
+      .then((list) => {
+        cityNames = new Map(list.map((c) => [c.id, c.name]));
+        return list;
+      });
     return citiesPromise;
+  }
+
+  /** A city's Chinese name once cities() has loaded; until then, or for an unknown id, the id itself. */
+  function cityName(id) {
+    return cityNames.get(id) || id;
+  }
+
+  /** A textarea as tall as its text, up to maxPx; extraPx covers borders that scrollHeight leaves out. */
+  function autoGrow(area, maxPx, extraPx = 0) {
+    area.style.height = "auto";
+    area.style.height = `${Math.min(area.scrollHeight + extraPx, maxPx)}px`;
   }
 
   function money(value) {
@@ -205,6 +238,6 @@ const YB = (() => {
     return n.toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 元";
   }
 
-  return { el, api, postStream, sectionAnchor, sourceUrl, stripSources, plainQuote, textWithRefs,
-    copyText, toast, download, cities, money };
+  return { el, api, postStream, sectionAnchor, sourceUrl, sourceLink, stripSources, citationsOf, splitAnswer,
+    plainQuote, textWithRefs, copyText, toast, download, cities, cityName, autoGrow, money };
 })();

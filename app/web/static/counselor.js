@@ -2,7 +2,8 @@
 "use strict";
 
 (() => {
-  const { el, api, sourceUrl, sectionAnchor, stripSources, copyText, toast, download } = YB;
+  const { el, api, sourceUrl, sourceLink, sectionAnchor, splitAnswer, citationsOf, copyText, toast, download, cityName,
+    autoGrow } = YB;
 
   // "/counselor?token=…" has set the (HttpOnly) cookie: keep the token out of the address bar and history
   if (new URLSearchParams(window.location.search).has("token")) {
@@ -21,7 +22,6 @@
 
   let uploaded = null; // {name, questions, text}: sent as a list while the textarea still holds exactly them
   let rows = []; // [{question, response, answer (textarea)}]
-  let cityNames = {};
 
   // ---------- file upload ----------
   function decode(buffer) {
@@ -136,20 +136,12 @@
   });
 
   // ---------- the table ----------
-  function autoSize(area) {
-    area.style.height = "auto";
-    area.style.height = `${Math.min(area.scrollHeight + 2, 480)}px`;
-  }
-
-  function citationsOf(response) {
-    return Array.isArray(response.citations) ? response.citations : [];
-  }
+  const autoSize = (area) => autoGrow(area, 480, 2); // +2: the answer box's 1px borders
 
   function renderRows() {
     tbody.replaceChildren(...rows.map((row, i) => {
       const resp = row.response || {};
-      const citations = citationsOf(resp);
-      const answerText = citations.length ? stripSources(resp.answer) : String(resp.answer || "");
+      const { text: answerText, citations } = splitAnswer(resp);
       const area = el("textarea", { class: "answer", rows: 6, "aria-label": `第 ${i + 1} 题的回答` });
       area.value = answerText;
       area.addEventListener("input", () => autoSize(area));
@@ -158,14 +150,13 @@
       copy.addEventListener("click", async () => {
         toast((await copyText(replyText(row))) ? "已复制，可直接发送" : "复制失败，请手动选择文字复制");
       });
-      const city = resp.city ? el("span", { class: "tag" }, cityNames[resp.city] || resp.city) : null;
+      const city = resp.city ? el("span", { class: "tag" }, cityName(resp.city)) : null;
       const flags = [];
       if (resp.clarification) flags.push(el("span", { class: "tag warn" }, "需确认城市"));
       if (resp.refused) flags.push(el("span", { class: "tag warn" }, "无法回答"));
       const sources = citations.length
         ? el("ol", { class: "src-list" }, citations.map((c) => el("li", {},
-          el("a", { href: sourceUrl(c.doc_id, c.section), target: "_blank", rel: "noopener" },
-            `[${c.n}] ${c.title} › ${sectionAnchor(c.section)}`))))
+          sourceLink(c.doc_id, c.section, null, `[${c.n}] ${c.title} › ${sectionAnchor(c.section)}`))))
         : el("span", { class: "muted" }, "无");
       return el("tr", { dataset: { index: String(i) } },
         el("td", { class: "c-n", "data-label": "#" }, String(i + 1)),
@@ -208,7 +199,7 @@
     const lines = [header.map(csvCell).join(",")];
     rows.forEach((row, i) => {
       const resp = row.response || {};
-      lines.push([i + 1, row.question, row.answer.value.trim(), cityNames[resp.city] || resp.city || "",
+      lines.push([i + 1, row.question, row.answer.value.trim(), cityName(resp.city) || "",
         sourceLines(row).join("\n")].map(csvCell).join(","));
     });
     // UTF-8 with a BOM: Excel then opens the Chinese text correctly
@@ -237,7 +228,6 @@
 
   // ---------- start ----------
   YB.cities().then((cities) => {
-    cityNames = Object.fromEntries(cities.map((c) => [c.id, c.name]));
     citySel.append(...cities.map((c) => el("option", { value: c.id }, c.name)));
   });
 })();
