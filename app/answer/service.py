@@ -16,6 +16,7 @@ from app.answer.extract import benefit_request, parse_admission, parse_cost, par
 from app.answer.models import AskRequest, AskResponse, Clarification
 from app.answer.sessions import SessionState, SessionStore, make_session_store
 from app.answer.tables import TABLE_PREFIX
+from app.input_error import InputError
 from app.privacy import mask_pii
 from app.retrieval.index import LoadedIndex, load_configured_index
 from app.retrieval.search import NATIONAL, city_scope, search
@@ -138,9 +139,9 @@ class AnswerService:
         # masked first: personal data never enters the pipeline (splitting may drop a name's "姓名：")
         question = self.fixer.fix(mask_pii(_CONTROL.sub("", req.question).strip()))  # 暂庭 → 暂停
         if not question:
-            raise ValueError("问题不能为空")
+            raise InputError("问题不能为空")
         if req.city is not None and req.city not in self.covered:
-            raise ValueError(f"未知城市 “{req.city}”，可用：{'、'.join(self.covered)}")
+            raise InputError(f"未知城市 “{req.city}”，可用：{'、'.join(self.covered)}")
         session_id = req.session_id or self.sessions.new_id()
         state = (self.sessions.get(session_id) if req.session_id else None) or SessionState()
         questions = split_questions(question)

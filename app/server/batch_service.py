@@ -42,7 +42,7 @@ def answer_one(service: AnswerService, masked: str, city: str | None) -> AskResp
     """One question of a batch, in its own session (a paste mixes different students)."""
     try:
         return service.ask(AskRequest(question=masked, city=city))
-    except ValueError as exc:  # e.g. a question made of control characters only
+    except InputError as exc:  # e.g. a question made of control characters only
         raise BatchInputError(f"问题“{masked[:30]}”：{exc}") from exc
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
 
 from app.answer.models import AskRequest, AskResponse
 from app.answer.service import AnswerService, StreamEvent
-from app.input_error import InputError
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 from app.server.limits import clean_question
 from app.server.runtime import Runtime
@@ -19,20 +16,6 @@ from app.server.streaming import SerialIterator, ask_events
 
 router = APIRouter(prefix="/api", tags=["问答"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-T = TypeVar("T")
-
-
-async def call_pipeline(runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
-    """``runtime.call`` into the answer pipeline. The pipeline raises a plain ValueError (Chinese message)
-    for an empty question or an unknown city: that one becomes an :class:`InputError` (422). A pydantic
-    ValidationError is a bug, not bad input: it stays a 500. (Once app/answer/service.py raises InputError
-    itself, this is just ``runtime.call``.)"""
-    try:
-        return await runtime.call(fn, *args)
-    except (ValidationError, InputError):
-        raise
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
 
 
 async def start_stream(service: AnswerService, req: AskRequest,
@@ -40,7 +23,7 @@ async def start_stream(service: AnswerService, req: AskRequest,
     """The stream's first step, run now: it validates the question and city, so a bad request is a 422
     before the response starts, not an error event inside it."""
     events = SerialIterator(service.ask_stream(req))
-    return await call_pipeline(runtime, next, events, None), events
+    return await runtime.call(next, events, None), events
 
 
 async def valid_ask(req: AskRequest, settings: SettingsDep) -> AskRequest:
@@ -55,7 +38,7 @@ AskDep = Annotated[AskRequest, Depends(valid_ask)]
 
 @router.post("/ask", response_model=AskResponse, summary="回答一个问题（与 yibao ask --json 相同）")
 async def ask(req: AskDep, service: ServiceDep, runtime: RuntimeDep) -> AskResponse:
-    return await call_pipeline(runtime, service.ask, req)
+    return await runtime.call(service.ask, req)
 
 
 @router.post("/ask/stream", summary="流式回答（text/event-stream：delta… 然后 final）",

@@ -18,7 +18,7 @@ from app.input_error import InputError
 from app.server import openai_chat as oc
 from app.server.deps import RuntimeDep, ServiceDep, SettingsDep
 from app.server.limits import clean_question
-from app.server.routes.ask import SSE_HEADERS, call_pipeline, start_stream
+from app.server.routes.ask import SSE_HEADERS, start_stream
 from app.server.streaming import Call, events_of, failure_message, sse
 
 router = APIRouter(prefix="/v1", tags=["OpenAI 兼容"])
@@ -57,7 +57,7 @@ async def chat_completions(req: ChatRequest, service: ServiceDep, runtime: Runti
     ask = _ask_request(req, settings.max_question_chars)
     model = req.model or "yibao"
     if not req.stream:
-        response = await call_pipeline(runtime, service.ask, ask)
+        response = await runtime.call(service.ask, ask)
         return oc.completion(response, model=model)
     first, events = await start_stream(service, ask, runtime)
     return StreamingResponse(_chunks(first, events, model, runtime.call), media_type="text/event-stream",
