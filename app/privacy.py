@@ -15,6 +15,11 @@ _COMPOUND_SURNAMES = ("欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|�
 # 我叫了/叫过/叫的 (叫 as "call"): 我叫了救护车 is not a name
 _NAME = re.compile(r"(我叫(?![了过着的])|姓名\s*[：:]|姓名[是为]|名字是|名字叫)\s*"
                    rf"((?:{_COMPOUND_SURNAMES})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{1,3}})")
+# a passport number after its label (护照号E12345678, passport no. X1234567), or a Chinese passport's shape on its
+# own (E/G + 8 digits, E + letter + 7 digits); a student number after its label (学号2024011234)
+_LABELLED = re.compile(r"(护照号码?|护照|passport(?:\s*(?:no\.?|number|#))?|学号|学籍号)\s*[:：是为]?\s*([A-Za-z0-9]{5,14})(?![A-Za-z0-9])",
+                       re.IGNORECASE)
+_PASSPORT = re.compile(r"(?<![A-Za-z0-9])(?:[EG]\d{8}|E[A-Z]\d{7})(?![A-Za-z0-9])")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -35,6 +40,11 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _hide(token: str) -> str:
+    """Keep the first character and the last two: E12345678 → E******78."""
+    return token[:1] + "*" * (len(token) - 3) + token[-2:] if "*" not in token else token
+
+
 def mask_pii(text: str) -> str:
     def id18(m: re.Match[str]) -> str:
         number = m.group(0)  # a valid checksum or not (a mistyped ID, 17 digits + X): it is someone's ID
@@ -52,4 +62,6 @@ def mask_pii(text: str) -> str:
     text = _CARD.sub(card, text)
     text = _ID15.sub(lambda m: m.group(0)[:3] + "*" * 8 + m.group(0)[-4:], text)
     text = _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    text = _LABELLED.sub(lambda m: m.group(0)[: m.start(2) - m.start(0)] + _hide(m.group(2)), text)
+    text = _PASSPORT.sub(lambda m: _hide(m.group(0)), text)
     return _NAME.sub(lambda m: m.group(1) + m.group(2)[0] + "*" * (len(m.group(2)) - 1), text)

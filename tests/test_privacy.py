@@ -33,6 +33,13 @@ from app.privacy import id_checksum_ok, luhn_ok, mask_pii
     ("我叫欧阳娜娜，", "我叫欧***，"),
     ("名字是王五", "名字是王*"),
     ("姓名为赵六", "姓名为赵*"),
+    # passports (labelled, or the Chinese E/G + 8 digits shape) and student numbers after their label
+    ("留学生，护照号E12345678，", "留学生，护照号E******78，"),
+    ("Passport No. X1234567 here", "Passport No. X*****67 here"),
+    ("护照 G12345678", "护照 G******78"),
+    ("EA1234567", "E******67"),
+    ("学号2024011234，电话15909901234", "学号2*******34，电话159****1234"),
+    ("学号：2018123456", "学号：2*******56"),
 ])
 def test_masks(text: str, masked: str) -> None:
     assert mask_pii(text) == masked
@@ -42,7 +49,7 @@ def test_masks(text: str, masked: str) -> None:
     "住院花了20000元，三级医院报销比例60%，起付线800元",
     "全国医保服务热线 12393，学校医保办 027-12345678",
     "2025年度个人缴费400元，第2次住院",
-    "学号2021301234",  # 10 digits: not a phone
+    "编号2021301234",  # 10 digits: not a phone (after 学号 it is a student number: masked)
     "1381234567",  # one digit short of a phone
     "1000 2000 3000 4001",  # amounts listed with spaces, not a card (Luhn fails)
     "医保发〔2023〕4号",

@@ -72,10 +72,25 @@ def test_two_cities_are_both_mentioned() -> None:
         # no cue for an intent, but words only this domain uses: answered from the guides, not refused
         ("交错档次了怎么办", "other"),
         ("长护险必须交吗", "other"),
+        # English: an amount in yuan / ¥ with a hospital stay is a computation
+        ("My hospital stay cost 9000 yuan, how much is covered?", "calc"),
+        ("inpatient bill ¥5000 at a secondary hospital", "calc"),
     ],
 )
 def test_intent(text: str, intent: str) -> None:
     assert classify(text) == intent
+
+
+def test_calculator_inputs_from_an_english_question() -> None:
+    from app.answer.extract import benefit_request
+
+    request, notes = benefit_request("Second hospital stay this year at a tertiary hospital, the bill is 12,000 yuan",
+                                     "wuhan")
+    assert (request["care"], request["hospital_level"], request["admission"], request["cost"]) == \
+        ("inpatient", 3, 2, "12000")
+    assert not notes  # nothing had to be assumed
+    request, _ = benefit_request("outpatient visit, community clinic, RMB 300", "shanghai")
+    assert (request["care"], request["hospital_level"], request["cost"]) == ("outpatient", 1, "300")
 
 
 def test_counselor_paste_splits_into_questions() -> None:

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)*)\s*(万|w|W|千|k|K)?\s*(?:多)?\s*(元|块|rmb|RMB)?")
+_AMOUNT = re.compile(r"(?:[¥￥]|rmb|cny)?\s*(\d+(?:[.,]\d+)*)\s*(万|w|W|千|k|K)?\s*(?:多)?\s*(元|块|rmb|RMB|yuan|CNY)?",
+                     re.IGNORECASE)
 
 
 _NOT_MONEY_AFTER = tuple("年月日号次级岁天个人%％倍")
@@ -32,19 +33,25 @@ def parse_cost(text: str) -> Decimal | None:
 
 
 def parse_level(text: str) -> int | None:
-    if re.search(r"三级|三甲|3级|三乙|省级|市级大医院", text):
+    if re.search(r"三级|三甲|3级|三乙|省级|市级大医院|tertiary|(?:level|grade|class)[ -]?(?:3|iii)\b", text, re.I):
         return 3
-    if re.search(r"二级|2级|二甲|区级|县级|县医院|区医院", text):
+    if re.search(r"二级|2级|二甲|区级|县级|县医院|区医院|secondary|(?:level|grade|class)[ -]?(?:2|ii)\b", text, re.I):
         return 2
-    if re.search(r"一级|1级|社区|卫生院|卫生服务中心|诊所|村卫生室", text):
+    if re.search(r"一级|1级|社区|卫生院|卫生服务中心|诊所|村卫生室|primary|community|(?:level|grade|class)[ -]?(?:1|i)\b",
+                 text, re.I):
         return 1
     return None
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3}
 
 
 def parse_admission(text: str) -> int:
     m = re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*次", text)
     if not m:
-        return 1
+        english = re.search(r"\b(first|second|third|fourth|fifth|1st|2nd|3rd)\b[^.?!]{0,30}?\b(?:time|stay|admission|hospitali)",
+                            text, re.I)
+        return _ORDINALS[english.group(1).lower()] if english else 1
     raw = m.group(1)
     return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw, 1)
 
@@ -52,9 +59,9 @@ def parse_admission(text: str) -> int:
 def benefit_request(text: str, city: str) -> tuple[dict[str, Any], list[str]]:
     """Calculator input from a question, plus Chinese notes on every assumption made."""
     notes: list[str] = []
-    if "住院" in text:
+    if re.search(r"住院|inpatient|hospital stay|hospitali[sz]|admitted", text, re.I):
         care = "inpatient"
-    elif re.search(r"门诊|门急诊|急诊|看病|拿药|开药|挂号", text):
+    elif re.search(r"门诊|门急诊|急诊|看病|拿药|开药|挂号|outpatient|clinic|emergency", text, re.I):
         care = "outpatient"
     else:
         care = "inpatient"

@@ -20,8 +20,9 @@ CUES: dict[str, dict[str, float]] = {
                     "回家生病": 3, "老家看病": 3, "老家生病": 3, "回家": 1, "跨省": 2},
     "claim": {"reimburse": 2.5, "claim": 2, "receipt": 2, "invoice": 2, "报销": 2.5, "零星": 3, "垫付": 3, "垫钱": 3, "自费": 2, "发票": 2.5, "票据": 2, "结算": 2,
               "理赔": 2.5, "材料": 1, "手工报": 3, "怎么报": 2},
-    "benefit": {"ratio": 2.5, "deductible": 3, "coverage": 1.5, "比例": 3, "起付": 3, "封顶": 3, "限额": 2.5, "报多少": 3, "能报": 2, "待遇": 2.5,
-                "大病": 2, "门槛": 2, "支付": 1, "住院": 1.5, "门诊": 1.5, "百分之": 2},
+    "benefit": {"ratio": 2.5, "deductible": 3, "cover": 1.5, "比例": 3, "起付": 3, "封顶": 3, "限额": 2.5, "报多少": 3, "能报": 2, "待遇": 2.5,
+                "大病": 2, "门槛": 2, "支付": 1, "住院": 1.5, "门诊": 1.5, "百分之": 2,
+                "inpatient": 1.5, "outpatient": 1.5, "hospital stay": 1.5, "hospitali": 1.5, "in hospital": 1.5},
     "pay": {"fee": 2.5, "how much": 2, "pay": 2, "交多少": 3, "多少钱": 2.5, "缴费": 2.5, "交钱": 3, "缴纳": 2, "怎么交": 3, "费用": 1,
             "缴费标准": 3, "支付宝": 1.5, "微信": 1, "截止": 2, "交费": 2.5, "补缴": 3, "交医保": 2.5,
             "交了": 1, "几号": 1},
@@ -40,7 +41,8 @@ DOMAIN = re.compile(
     r"insurance|medical|hospital|clinic|doctor|fee|reimburs|enrol",
     re.IGNORECASE,
 )
-AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|RMB)|花了\s*\d|\d+(?:\.\d+)?\s*万")
+AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|yuan|cny)|花了\s*\d|\d+(?:\.\d+)?\s*万|[¥￥]\s*\d"
+                    r"|(?:rmb|cny)\s*\d", re.IGNORECASE)
 
 
 def has_amount(text: str) -> bool:
