@@ -105,7 +105,7 @@ def _summary_table(report: dict[str, Any]) -> Table:
 @eval_app.callback(invoke_without_command=True)
 def run(
     set_name: Annotated[str, typer.Option(
-        "--set", help="题集：dev、test、all，或一个 JSONL 题集文件的路径")] = "dev",
+        "--set", help="题集：dev、test、fresh、blind、all（dev+test），或一个 JSONL 题集文件的路径")] = "dev",
     against: Annotated[str | None, typer.Option(
         "--against", help="评测运行中的服务（POST {URL}/api/ask），默认进程内调用")] = None,
     report_dir: Annotated[Path | None, typer.Option(
@@ -124,7 +124,7 @@ def run(
 
     s = get_settings()
     if set_name not in SETS and not set_name.endswith(".jsonl"):
-        raise _fail(f"未知题集 “{set_name}”：可用 dev、test、all，或 .jsonl 文件路径")
+        raise _fail(f"未知题集 “{set_name}”：可用 {'、'.join(SETS)}，或 .jsonl 文件路径")
     try:
         items = load_set(set_name)
     except (FileNotFoundError, ValueError) as exc:

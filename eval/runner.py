@@ -25,11 +25,11 @@ class Client(Protocol):
     def ask(self, question: str, *, city: str | None, session_id: str | None) -> dict[str, Any]: ...
 
 
-SETS = ("dev", "test", "all")
+SETS = ("dev", "test", "fresh", "blind", "all")  # all = dev + test (the sets the checks balance)
 
 
 def load_set(name: str, folder: Path = DATASETS) -> list[dict[str, Any]]:
-    """The items of ``dev``, ``test`` or ``all``; a name ending in ``.jsonl`` is a question set's path."""
+    """The items of a set in ``eval/datasets`` (``all`` = dev + test); a name ending in ``.jsonl`` is a path."""
     if name not in SETS and name.endswith(".jsonl"):
         paths = [Path(name)]
     else:
