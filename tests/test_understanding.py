@@ -99,6 +99,12 @@ def test_counselor_paste_splits_into_questions() -> None:
     assert split_questions(paste) == ["老家医保怎么停？", "我是华科大一新生，寒假回家生病了怎么办", "住院能报多少"]
 
 
+def test_bare_numbers_split_only_when_they_count_up() -> None:
+    assert split_questions("辅导员：1 一年交多少钱 2 什么时候截止 3 去哪里交钱") == ["一年交多少钱", "什么时候截止", "去哪里交钱"]
+    assert split_questions("住院 2 次能报多少") == ["住院 2 次能报多少"]  # a count, not a list
+    assert split_questions("1 住院报多少 3 门诊呢") == ["1 住院报多少 3 门诊呢"]  # 1, 3: not a list
+
+
 def test_single_question_is_not_split() -> None:
     assert split_questions("我是武汉大学的新生，请问老家的医保怎么停？") == ["我是武汉大学的新生，请问老家的医保怎么停？"]
     assert split_questions("住院报多少") == ["住院报多少"]

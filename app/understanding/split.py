@@ -13,9 +13,23 @@ _FILLER = re.compile(r"^(?:老师|您|你|大家)?好[啊呀！!,，。~]*|^(?:�
 _QUESTIONY = re.compile(r"[？?吗呢么]|怎么|怎样|如何|多少|哪|能不能|可不可以|是否|要不要|咋|啥|什么|几")
 
 
+# "…问，1 一档二档多少钱 2 截止到哪天": bare numbers before Chinese are markers only when they count 1, 2 (, 3…)
+_BARE = re.compile(r"(?:^|(?<=[\s，,：:。；;]))(\d)\s+(?=[\u4e00-\u9fff])")
+
+
+def _bare_markers(text: str) -> str:
+    found = list(_BARE.finditer(text))
+    numbers = [int(m.group(1)) for m in found]
+    if len(numbers) < 2 or numbers != list(range(1, len(numbers) + 1)):
+        return text
+    for m in reversed(found):
+        text = f"{text[:m.start()]}\n{text[m.end():]}"
+    return text
+
+
 def split_questions(text: str, *, min_chars: int = 4) -> list[str]:
     """Questions in the order they appear; a single question comes back as itself."""
-    text = _MARKERS.sub("\n", text.strip())
+    text = _MARKERS.sub("\n", _bare_markers(text.strip()))
     pieces = []
     for raw in _BREAKS.split(text):
         piece = _SPEAKER.sub("", raw.strip())
