@@ -30,7 +30,7 @@ from ingest.documents import City, load_cities, load_guides
 from ingest.tokenize import USER_DICT
 
 INTENT_HINTS = {
-    "benefit": "报销比例 起付标准 支付限额 待遇", "claim": "报销 材料 流程", "pay": "缴费标准 缴费时间",
+    "benefit": "报销比例 起付标准 支付限额 待遇", "claim": "报销 材料 流程", "pay": "缴费标准",
     "suspend": "暂停参保", "remote_care": "异地就医备案", "enroll": "参保登记", "graduate": "毕业后 医保",
     "e_voucher": "医保电子凭证 激活", "calc": "起付标准 报销比例 支付限额",
 }
@@ -234,8 +234,8 @@ class AnswerService:
         if intent == "calc":
             calc_question = f"{state.last_question} {question}" if follow_up else question
             return self._calculate(calc_question, question if follow_up else None, city, intent)
-        # "那住院呢" carries the last intent's words into the search; "交多少" says what it asks itself
-        query = f"{question} {INTENT_HINTS.get(intent, '')}" if inherited else question
+        # a follow-up ("那住院呢", "交多少") carries its intent's words into the search
+        query = f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question
         return self._retrieve_and_compose(query, city, intent, question=question)
 
     def _hits(self, query: str, city: str | None, k: int | None = None) -> tuple[list[Chunk], frozenset[str]]:
