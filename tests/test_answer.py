@@ -129,3 +129,11 @@ def test_an_english_question_is_answered_from_the_guide(service: AnswerService) 
     res = ask(service, "What is the deductible for inpatient care in Shanghai?")
     assert res.city == "shanghai" and res.citations and not res.clarification
     assert "50元" in res.answer and "300元" in res.answer  # the deductible for each hospital level
+
+
+def test_a_place_without_a_guide_in_a_conversation_is_where_the_student_was_treated(service: AnswerService) -> None:
+    first = ask(service, "克拉玛依校区医保怎么交")
+    later = ask(service, "寒假在成都看急诊自费了，回学校怎么报销", session_id=first.session_id)
+    assert later.city == "karamay" and all(c.city in ("karamay", "national") for c in later.citations)
+    other = ask(service, "那成都呢", session_id=first.session_id)  # a follow-up naming the place asks about it
+    assert other.city is None and "没有成都" in other.answer

@@ -220,6 +220,11 @@ class AnswerService:
         guess = detect_city(question, self.gazetteer, explicit=explicit_city,
                             session_city=state.city, session_school=state.school)
         city = guess.city
+        if city is None and guess.uncovered and state.city and not follow_up:
+            # "暑假在乌鲁木齐住院了怎么报" from a Karamay student: a place without a guide named in a full question
+            # of the conversation is where they are or were treated, not where they are insured ("那成都呢" asks
+            # about that place instead)
+            city = state.city
         if city is None and len(guess.mentioned) > 1:
             parts = [self._answer_one(f"{question}（{self.cities[c].name}）", c, state.model_copy()).response
                      for c in guess.mentioned]
