@@ -122,3 +122,9 @@ def test_homophone_typos_of_domain_terms_are_fixed_and_words_are_left_alone() ->
     assert fixer.fix("自费看病怎么报消") == "自费看病怎么报销"
     for fine in ("研究生可以参加武汉的大学生医保吗", "一包药多少钱", "可以报吗", "克拉玛依低保学生医保交多少"):
         assert fixer.fix(fine) == fine
+
+
+def test_names_written_with_a_homophone_typo_are_respelled() -> None:
+    assert GAZ.respell("克拉玛衣的医保一年交多少") == "克拉玛依的医保一年交多少"
+    assert GAZ.respell("复但大学新生怎么参保") == "复旦大学新生怎么参保"
+    assert GAZ.respell("我在武汉上学") == "我在武汉上学"  # written right: untouched

@@ -137,7 +137,8 @@ class AnswerService:
     def ask_stream(self, req: AskRequest) -> Iterator[StreamEvent]:
         """Answer text in pieces as it is ready, then the final response (same as :meth:`ask`)."""
         # masked first: personal data never enters the pipeline (splitting may drop a name's "姓名：")
-        question = self.fixer.fix(mask_pii(_CONTROL.sub("", req.question).strip()))  # 暂庭 → 暂停
+        # 暂庭 → 暂停, 克拉玛衣 → 克拉玛依: typos fixed before anything reads the question
+        question = self.gazetteer.respell(self.fixer.fix(mask_pii(_CONTROL.sub("", req.question).strip())))
         if not question:
             raise InputError("问题不能为空")
         if req.city is not None and req.city not in self.covered:

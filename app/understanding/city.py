@@ -63,6 +63,16 @@ class Gazetteer:
             found.append(alias)
         return found or self.find_by_sound(text)
 
+    def respell(self, text: str) -> str:
+        """A name written with a homophone typo (克拉玛衣, 华中科技大雪) spelled as the gazetteer writes it, when
+        no name is written exactly: the search then sees the real name."""
+        assert self._pattern is not None
+        if self._pattern.search(text):
+            return text
+        for start, end, alias in reversed(self._sounds().find(text)):
+            text = text[:start] + alias.text + text[end:]
+        return text
+
     def find_by_sound(self, text: str) -> list[Alias]:
         """Names that sound like a span of ``text``, longest first at each position, without overlaps."""
         return [alias for _, _, alias in self._sounds().find(text)]
