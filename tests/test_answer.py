@@ -137,3 +137,16 @@ def test_a_place_without_a_guide_in_a_conversation_is_where_the_student_was_trea
     assert later.city == "karamay" and all(c.city in ("karamay", "national") for c in later.citations)
     other = ask(service, "那成都呢", session_id=first.session_id)  # a follow-up naming the place asks about it
     assert other.city is None and "没有成都" in other.answer
+
+
+def test_in_a_conversation_a_question_without_insurance_words_continues_the_topic(service: AnswerService) -> None:
+    first = ask(service, "上海新生参保确认在哪里办")
+    later = ask(service, "提交完了大概多久能弄好", session_id=first.session_id)
+    assert later.city == "shanghai" and not later.refused and later.citations
+    off = ask(service, "顺便问下上海有什么好玩的景点", session_id=first.session_id)
+    assert off.refused
+
+
+def test_a_procedure_question_without_a_city_is_asked_back(service: AnswerService) -> None:
+    res = ask(service, "暂停老家医保要用哪个小程序")  # apps and steps differ by city: not the national rule
+    assert res.clarification is not None

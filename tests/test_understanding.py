@@ -71,6 +71,9 @@ def test_two_cities_are_both_mentioned() -> None:
         ("医保是什么", "other"),
         # no cue for an intent, but words only this domain uses: answered from the guides, not refused
         ("交错档次了怎么办", "other"),
+        # paid, but not insurance: another campus matter
+        ("四六级报名费多少钱？在哪交", "out_of_scope"),
+        ("食堂饭卡在哪充值", "out_of_scope"),
         ("长护险必须交吗", "other"),
         # English: an amount in yuan / ¥ with a hospital stay is a computation
         ("My hospital stay cost 9000 yuan, how much is covered?", "calc"),
@@ -128,3 +131,14 @@ def test_names_written_with_a_homophone_typo_are_respelled() -> None:
     assert GAZ.respell("克拉玛衣的医保一年交多少") == "克拉玛依的医保一年交多少"
     assert GAZ.respell("复但大学新生怎么参保") == "复旦大学新生怎么参保"
     assert GAZ.respell("我在武汉上学") == "我在武汉上学"  # written right: untouched
+
+
+def test_an_earlier_stay_told_in_words_counts_as_the_second_admission() -> None:
+    from app.answer.extract import benefit_request
+
+    request, _ = benefit_request("今年3月在二级医院住过一次院，现在又要去三级医院住院，费用10000元", "karamay")
+    assert (request["admission"], request["previous_level"], request["hospital_level"]) == (2, 2, 3)
+    request, _ = benefit_request("上个月已经住过一次院了，这次又住进三级医院，6000块", "wuhan")
+    assert (request["admission"], request["previous_level"], request["hospital_level"]) == (2, None, 3)
+    request, _ = benefit_request("三级医院住院花了1万", "wuhan")
+    assert (request["admission"], request["previous_level"]) == (1, None)

@@ -46,8 +46,26 @@ def parse_level(text: str) -> int | None:
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3}
 
 
+# an earlier stay this year, told rather than counted: 已经住过一次院, 上个月住过院, 又住进, 再次住院
+_EARLIER_STAY = re.compile(r"住过[^，。,；;？?]{0,4}院|住过一次|又住|又要住|再次住|再住院|二次住院")
+# the level of that earlier stay: 3月在二级医院住过一次院
+_EARLIER_LEVEL = re.compile(r"([一二三123])\s*级[^，。,；;？?]{0,8}?住过")
+_LEVEL_DIGITS = {"一": 1, "二": 2, "三": 3, "1": 1, "2": 2, "3": 3}
+
+
+def parse_previous_level(text: str) -> tuple[int | None, str]:
+    """The hospital level of an earlier stay this year, and the text without it (so it is not read as this
+    stay's level)."""
+    m = _EARLIER_LEVEL.search(text)
+    if not m:
+        return None, text
+    return _LEVEL_DIGITS[m.group(1)], text[:m.start()] + text[m.end():]
+
+
 def parse_admission(text: str) -> int:
     m = re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*次", text)
+    if not m and _EARLIER_STAY.search(text):
+        return 2
     if not m:
         english = re.search(r"\b(first|second|third|fourth|fifth|1st|2nd|3rd)\b[^.?!]{0,30}?\b(?:time|stay|admission|hospitali)",
                             text, re.I)
@@ -66,7 +84,8 @@ def benefit_request(text: str, city: str) -> tuple[dict[str, Any], list[str]]:
     else:
         care = "inpatient"
         notes.append("问题未说明门诊还是住院，按住院计算。")
-    level = parse_level(text)
+    previous_level, rest = parse_previous_level(text)
+    level = parse_level(rest)
     if level is None:
         level = 3
         notes.append("问题未说明医院等级，按三级医疗机构计算。")
@@ -77,6 +96,7 @@ def benefit_request(text: str, city: str) -> tuple[dict[str, Any], list[str]]:
         "hospital_level": level,
         "cost": str(cost) if cost is not None else None,
         "admission": parse_admission(text),
+        "previous_level": previous_level,
         "hardship": bool(re.search(r"低保|特困|孤儿|困难|残疾|低收入|脱贫", text)),
         "in_school": bool(re.search(r"校内|校医院|学校医院", text)),
         "emergency": "急诊" in text,

@@ -23,7 +23,7 @@ from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
 from app.understanding.homophones import HomophoneFixer, domain_terms
-from app.understanding.intent import Intent, classify
+from app.understanding.intent import OFF_TOPIC, Intent, classify
 from app.understanding.split import split_questions
 from ingest.chunking import Chunk
 from ingest.documents import City, load_cities, load_guides
@@ -37,7 +37,9 @@ INTENT_HINTS = {
 FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|如果|还有|换成|要是)")
 NATIONAL_HOTLINE = "全国医保服务热线 12393"
 NATIONAL_CUE = re.compile(r"国家(?:文件|政策|规定|医保局)|全国|national|国家层面|医保发", re.IGNORECASE)
-LOCAL_FACT = re.compile(cmp.ASKS_FIGURE.pattern + r"|截止|几号|哪天|什么时候|何时|时间|几月|多久|deadline|when", re.I)
+# what only a city's guide can answer: an amount, a date, or where and with what to do something
+LOCAL_FACT = re.compile(cmp.ASKS_FIGURE.pattern + r"|截止|几号|哪天|什么时候|何时|时间|几月|多久|deadline|when|"
+                        r"小程序|APP|公众号|平台|网址|网站|入口|材料|流程|步骤|电话|窗口|办公室|哪个部门", re.I)
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -207,7 +209,10 @@ class AnswerService:
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
         intent: Intent = classify(question)
-        follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8)
+        # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
+        # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
+        follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8 or (
+            intent == "out_of_scope" and not OFF_TOPIC.search(question)))
         inherited = follow_up and intent in ("other", "out_of_scope")
         if inherited:
             intent = state.intent  # type: ignore[assignment]
