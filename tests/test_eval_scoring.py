@@ -35,8 +35,8 @@ from ingest.documents import load_cities, load_guides
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 DATASETS = REPO / "eval" / "datasets"
-SPLITS = ("dev", "test", "fresh", "blind")  # every set the validity checks run over
-BALANCED = ("dev", "test")  # the stratified split; fresh.jsonl and blind.jsonl are separate blind sets, not part of it
+SPLITS = ("dev", "test", "fresh", "blind", "blind2")  # every set the validity checks run over
+BALANCED = ("dev", "test")  # the stratified split; fresh, blind and blind2 are separate blind sets, not part of it
 TAGS = {"colloquial", "typo", "mixed_lang", "short", "counselor_paste", "ambiguous_city", "unknown_city",
         "off_topic", "multi_turn", "calc", "national", "not_in_guide"}
 EXPECT_KEYS = {"city", "intent", "facts", "forbidden", "sources", "clarify", "refuse", "calc"}
