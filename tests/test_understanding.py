@@ -127,6 +127,17 @@ def test_homophone_typos_of_domain_terms_are_fixed_and_words_are_left_alone() ->
         assert fixer.fix(fine) == fine
 
 
+def test_the_guides_words_fix_typos_but_names_and_negations_stay() -> None:
+    from app.understanding.homophones import HomophoneFixer
+    from ingest.tokenize import DomainTokenizer
+
+    tok = DomainTokenizer(KNOWLEDGE / "dict")
+    fixer = HomophoneFixer(["网址", "注册", "申请", "中医", "补交"], tok.cut_all_chars, keep=["重医"])
+    assert fixer.fix("参保系统的网止是啥，注测找不到入口") == "参保系统的网址是啥，注册找不到入口"
+    assert fixer.fix("重医的医保") == "重医的医保"  # a school's name, not a typo of 中医
+    assert fixer.fix("不交医保费会怎样") == "不交医保费会怎样"  # 不交 is meant, not 补交
+
+
 def test_names_written_with_a_homophone_typo_are_respelled() -> None:
     assert GAZ.respell("克拉玛衣的医保一年交多少") == "克拉玛依的医保一年交多少"
     assert GAZ.respell("复但大学新生怎么参保") == "复旦大学新生怎么参保"

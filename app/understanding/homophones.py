@@ -1,7 +1,7 @@
 """Fix homophone typos of domain terms (暂庭 → 暂停, 被案 → 备案, 报消 → 报销) by pinyin (pure after loading).
 
-A span is replaced only when it sounds exactly like a domain term, differs from it in writing, and every one of
-its characters stands alone in jieba's segmentation (a typo is not a word; so 医保吗 never becomes 医保码 and
+A span is replaced only when it sounds exactly like a domain term, is not itself a known word (a term, or a
+name to keep such as 重医), and every one of its characters stands alone in jieba's segmentation (a typo is not a word; so 医保吗 never becomes 医保码 and
 可以报 never becomes 可医保).
 """
 
@@ -11,12 +11,18 @@ from collections.abc import Callable, Iterable
 
 from app.understanding.sounds import SoundIndex, is_han
 
+# 不交 is not a typo of 补交: a span with a negation, a particle or a pronoun is meant as written
+FUNCTION_CHARS = frozenset("不没吗呢吧啊呀嘛的了是我你他她它这那就都也还又很太")
+
 
 class HomophoneFixer:
-    def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]]) -> None:
+    def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]], keep: Iterable[str] = ()) -> None:
+        """``keep``: words that are right as written though they sound like a term (重医 is a school, not 中医)."""
         self.segment = segment
+        terms = set(terms)
+        self._known = terms | set(keep)
         self._index: SoundIndex[str] = SoundIndex(
-            (t, t) for t in set(terms) if 2 <= len(t) <= 8 and all(is_han(ch) for ch in t))
+            (t, t) for t in terms if 2 <= len(t) <= 8 and all(is_han(ch) for ch in t))
 
     def fix(self, text: str) -> str:
         if not any(is_han(ch) for ch in text):
@@ -28,7 +34,9 @@ class HomophoneFixer:
             pos += len(word)
 
         def is_typo(start: int, end: int, term: str) -> bool:
-            return text[start:end] != term and all(k in alone for k in range(start, end))
+            written = text[start:end]
+            return (written != term and written not in self._known and not FUNCTION_CHARS.intersection(written)
+                    and all(k in alone for k in range(start, end)))
 
         out, pos = [], 0
         for start, end, term in self._index.find(text, is_typo):
