@@ -23,7 +23,6 @@ from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
 from app.understanding.homophones import HomophoneFixer, domain_terms
-from app.understanding.sounds import is_han
 from app.understanding.intent import OFF_TOPIC, Intent, classify
 from app.understanding.split import split_questions
 from ingest.chunking import Chunk
@@ -106,8 +105,7 @@ class AnswerService:
         words = [line.split()[0] for line in dict_file.read_text(encoding="utf-8").splitlines() if line.strip()] \
             if dict_file and dict_file.exists() else []
         words += [t for terms in tok.synonyms.values() for t in terms]
-        # and the guides' own words (网止 → 网址, 注测 → 注册, 身请 → 申请); place and school names stay as written
-        words += [t for tokens in self.index.tokens for t in tokens if 2 <= len(t) <= 4 and all(map(is_han, t))]
+        # place and school names stay as written (重医 is not 中医)
         return HomophoneFixer(domain_terms(words, tok.tokenize), tok.cut_all_chars,
                               keep=[a.text for a in self.gazetteer.aliases])
 
