@@ -40,6 +40,15 @@ def test_a_cap_question_is_led_by_the_cap_not_a_ratio_row() -> None:
     assert plain is not None and plain[0] == 0
 
 
+def test_a_fee_question_is_led_by_what_the_student_pays() -> None:
+    funding = chunk(1, "二、收费标准", "居民医保个人筹资标准每人每年1200元，包括政府补助及个人缴费两部分。"
+                                    "其中校区学生个人缴费标准为400元。")
+    question = "医保一年交多少钱"
+    score = scorer("医保", "筹资标准", "缴费标准", "个人")
+    lead = lead_sentence([funding], score, wants_figures=True, kinds=answer_kinds(question))
+    assert lead is not None and "400元" in lead[1]
+
+
 def test_a_ratio_question_asks_for_no_kind() -> None:
     assert answer_kinds("住院报销比例多少") == []
 
