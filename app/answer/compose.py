@@ -27,14 +27,15 @@ QUOTE_CHARS = 300
 ASKS_FIGURE = re.compile(r"多少|几[块元个%]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
                          r"deductible|threshold|maximum|percent|\bfees?\b|\bcost", re.I)
 # what kind of figure a question asks for → what a sentence giving that figure holds (topic and figure)
-_AMOUNT = r".*\d+(?:\.\d+)?\s*(?:万元|万|元)"
+_YUAN = r"\d+(?:\.\d+)?\s*(?:万元|万|元)"
+_AMOUNT = ".*" + _YUAN
 ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"最多|最高|封顶|上限|限额|\bmax", re.I), re.compile(r"(?=.*(?:最高|封顶|限额|上限))" + _AMOUNT)),  # cap
     (re.compile(r"起付|门槛|deductible", re.I), re.compile(r"(?=.*起付)" + _AMOUNT)),  # a deductible, in yuan
     (re.compile(r"截止|几号|哪天|deadline", re.I), re.compile(r"\d+月\d+日")),  # a date
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
     (re.compile(r"交多少|多少钱|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
-     re.compile(r"个人(?:缴费标准|缴费|缴纳)[^，。；;]{0,6}?\d+(?:\.\d+)?\s*(?:万元|万|元)")),
+     re.compile(r"个人(?:缴费标准|缴费|缴纳)[^，。；;]{0,6}?" + _YUAN)),
 )
 
 
@@ -120,7 +121,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def answer_kinds(question: str) -> list[re.Pattern[str]]:
-    """For a question asking for a cap, a deductible or a date: what a sentence giving it must contain."""
+    """For a question asking for a cap, a deductible, a date or a fee: what a sentence giving it must contain."""
     return [says for asks, says in ANSWER_KINDS if asks.search(question)]
 
 
@@ -142,8 +143,7 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
             value = score(sentence) / (1 + RANK_DECAY * i) / max(1.0, len(sentence) / 60) ** 0.4
             if local and chunk.city == "national":
                 value *= 0.6
-            figure = bool(_FIGURE.search(sentence))
-            if wants_figures and figure:
+            if wants_figures and _FIGURE.search(sentence):
                 value *= 1.6
             if any(kind.search(sentence) for kind in kinds):
                 value *= KIND_BONUS
@@ -173,10 +173,11 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
                 score: Scorer | None = None, gain: float = 0.0, firsts: Collection[str] = ()) -> list[Chunk]:
     """The chunk the lead came from, then chunks of its section (rows of one table stay together), then chunks
     of other sections: those only when they cover a part of the question the chosen ones do not (terms the
-    student wrote worth at least ``gain`` × their weight; 大中专学生 added for 大学生 does not count), or when BM25 or the dense search ranked them first
-    (``firsts``) and the fusion kept them in the top ``FREE_RANK`` + 1: the two retrievers disagree on the
-    best chunk, so both are shown. Near-duplicates go. A neighbouring section that merely repeats the
-    question's words adds nothing to the answer and would be cited for nothing (measured on dev: citation
+    student wrote worth at least ``gain`` × their weight; 大中专学生 added for 大学生 does not count), or when
+    BM25 or the dense search ranked them first (``firsts``) and the fusion kept them in the top
+    ``FREE_RANK`` + 1: the two retrievers disagree on the best chunk, so both are shown. Near-duplicates go.
+    A neighbouring section that merely repeats the question's words adds nothing to the answer and would be
+    cited for nothing (measured on dev: citation
     precision 0.59 → 0.65 for the gain rule, 0.66 → 0.76 for the retrievers' firsts, 0.77 → 0.79 for counting
     only the student's own words, accuracy unchanged or better)."""
     first = hits[anchor]
@@ -248,8 +249,9 @@ def compose_answer(
     table_of: Callable[[Chunk], Chunk | None] | None = None,
     firsts: Collection[str] = (),
 ) -> Composed:
-    """``firsts``: ids of the hits a retriever ranked first (see :func:`pick_blocks`). ``table_of`` finds the whole-table chunk a table row belongs to: a figure question led by one row is led
-    by the table's figures for every row instead (:mod:`app.answer.tables`)."""
+    """``firsts``: ids of the hits a retriever ranked first (see :func:`pick_blocks`). ``table_of`` finds the
+    whole-table chunk a table row belongs to: a figure question led by one row is led by the table's figures
+    for every row instead (:mod:`app.answer.tables`)."""
     cites = CitationList(docs)
     parts: list[str] = []
     if calculation_text:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_AMOUNT = re.compile(r"(?:[¥￥]|rmb|cny)?\s*(\d+(?:[.,]\d+)*)\s*(万|w|W|千|k|K)?\s*(?:多)?\s*(元|块|rmb|RMB|yuan|CNY)?",
+_AMOUNT = re.compile(r"(?:[¥￥]|rmb|cny)?\s*(\d+(?:[.,]\d+)*)\s*(万|w|千|k)?\s*(?:多)?\s*(元|块|rmb|yuan|cny)?",
                      re.IGNORECASE)
 
 
@@ -25,9 +25,7 @@ def parse_cost(text: str) -> Decimal | None:
             before = text[max(0, m.start() - 1):m.start()]
             if Decimal(number) < 50 or after.startswith(_NOT_MONEY_AFTER) or before == "第":
                 continue
-        value = Decimal(number) * {"万": 10000, "w": 10000, "W": 10000, "千": 1000, "k": 1000, "K": 1000}.get(
-            unit or "", 1
-        )
+        value = Decimal(number) * {"万": 10000, "w": 10000, "千": 1000, "k": 1000}.get((unit or "").lower(), 1)
         best = value if best is None or value > best else best
     return best
 
@@ -44,6 +42,8 @@ def parse_level(text: str) -> int | None:
 
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3}
+_ENGLISH_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|1st|2nd|3rd)\b[^.?!]{0,30}?"
+                              r"\b(?:time|stay|admission|hospitali)", re.I)
 
 
 # an earlier stay this year, told rather than counted: 已经住过一次院, 上个月住过院, 又住进, 再次住院
@@ -63,15 +63,13 @@ def parse_previous_level(text: str) -> tuple[int | None, str]:
 
 
 def parse_admission(text: str) -> int:
-    m = re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*次", text)
-    if not m and _EARLIER_STAY.search(text):
+    if m := re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*次", text):
+        raw = m.group(1)
+        return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw, 1)
+    if _EARLIER_STAY.search(text):
         return 2
-    if not m:
-        english = re.search(r"\b(first|second|third|fourth|fifth|1st|2nd|3rd)\b[^.?!]{0,30}?\b(?:time|stay|admission|hospitali)",
-                            text, re.I)
-        return _ORDINALS[english.group(1).lower()] if english else 1
-    raw = m.group(1)
-    return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw, 1)
+    english = _ENGLISH_ORDINAL.search(text)
+    return _ORDINALS[english.group(1).lower()] if english else 1
 
 
 def benefit_request(text: str, city: str) -> tuple[dict[str, Any], list[str]]:

@@ -215,8 +215,7 @@ class AnswerService:
         # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8 or (
             intent == "out_of_scope" and not OFF_TOPIC.search(question)))
-        inherited = follow_up and intent in ("other", "out_of_scope")
-        if inherited:
+        if follow_up and intent in ("other", "out_of_scope"):
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
             intent = "calc"
@@ -255,7 +254,8 @@ class AnswerService:
         """The chunks found, best first, and the ids of those BM25 or the dense search ranked first."""
         s = self.settings
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k)
-        return [h.chunk for h in hits], frozenset(h.chunk.chunk_id for h in hits if 1 in (h.bm25_rank, h.dense_rank))
+        firsts = frozenset(h.chunk.chunk_id for h in hits if 1 in (h.bm25_rank, h.dense_rank))
+        return [h.chunk for h in hits], firsts
 
     def _scorer(self, query: str, city: str | None) -> cmp.Scorer:
         """Question terms weighted by their BM25 idf in the city's guides. The names that chose the guide (重医,
@@ -296,9 +296,9 @@ class AnswerService:
     def _no_city(self, question: str, intent: Intent) -> AskResponse:
         hits, firsts = self._hits(question, None)
         if NATIONAL_CUE.search(question):  # "国家文件说…": the national documents answer, whatever the city
-            national, national_firsts = self._hits(question, NATIONAL)
-            if national := [h for h in national if h.city == NATIONAL]:
-                hits, firsts = national, national_firsts
+            found, found_firsts = self._hits(question, NATIONAL)
+            if national := [h for h in found if h.city == NATIONAL]:
+                hits, firsts = national, found_firsts
         # national policy answers a general question; an amount or a date is each city's own: ask which city
         if hits and hits[0].city == NATIONAL and (NATIONAL_CUE.search(question) or not LOCAL_FACT.search(question)):
             national = [h for h in hits if h.city == NATIONAL]

@@ -23,7 +23,7 @@ from ingest.embeddings import make_embeddings
 from ingest.errors import IngestError
 from ingest.tokenize import DomainTokenizer
 
-__all__ = ["IndexNotReady", "LoadedIndex", "VectorStoreUnavailable", "load_index"]
+__all__ = ["IndexNotReady", "LoadedIndex", "VectorStoreUnavailable", "load_configured_index", "load_index"]
 log = logging.getLogger(__name__)
 
 

@@ -10,7 +10,6 @@ from typing import Literal
 import yaml
 
 from app.understanding.sounds import SoundIndex, is_han
-from app.understanding.sounds import pinyin_of as pinyin_of  # re-exported for older imports
 
 Source = Literal["param", "question", "session"]
 

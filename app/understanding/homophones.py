@@ -1,8 +1,8 @@
 """Fix homophone typos of domain terms (暂庭 → 暂停, 被案 → 备案, 报消 → 报销) by pinyin (pure after loading).
 
 A span is replaced only when it sounds exactly like a domain term, is not itself a known word (a term, or a
-name to keep such as 重医), and every one of its characters stands alone in jieba's segmentation (a typo is not a word; so 医保吗 never becomes 医保码 and
-可以报 never becomes 可医保).
+name to keep such as 重医), holds no negation or particle (不交 stays), and every one of its characters stands
+alone in jieba's segmentation (a typo is not a word; so 医保吗 never becomes 医保码 and 可以报 never becomes 可医保).
 """
 
 from __future__ import annotations
