@@ -8,8 +8,9 @@ from app.understanding.city import detect_city, load_gazetteer
 from app.understanding.intent import classify
 from app.understanding.split import split_questions
 from conftest import KNOWLEDGE
+from ingest.tokenize import DomainTokenizer
 
-GAZ = load_gazetteer(KNOWLEDGE / "gazetteer.yaml")
+GAZ = load_gazetteer(KNOWLEDGE / "gazetteer.yaml", DomainTokenizer(KNOWLEDGE / "dict").cut_all_chars)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,16 @@ def test_city_and_school_from_the_question(text: str, city: str, school: str | N
 @pytest.mark.parametrize("text", ["重大疾病能报多少", "我在老家上大学前交过医保", "住院报多少"])
 def test_common_words_are_not_places(text: str) -> None:
     assert detect_city(text, GAZ).city is None
+
+
+@pytest.mark.parametrize(("text", "city"), [
+    ("同学们问学校医保要在哪个小程序上交费", None),  # 小程序上/交费: 上交 (上海交通大学) is not a word here
+    ("上交的学生医保怎么交", "shanghai"),
+    ("我在重大读书，医保在哪交", "chongqing"),
+    ("重医学生寒假回家住院能用医保吗", "chongqing"),  # 重医 is not a dictionary word: no segmentation check
+])
+def test_a_short_school_name_that_is_also_a_word_must_be_a_word_of_the_question(text: str, city: str | None) -> None:
+    assert detect_city(text, GAZ).city == city
 
 
 def test_explicit_city_wins_then_question_then_session() -> None:

@@ -87,7 +87,8 @@ class AnswerService:
         self.settings = settings
         self.index = index or load_configured_index(settings)
         self.cities = load_cities(settings.knowledge_dir)
-        self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml")
+        self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml",
+                                                    self.index.tokenizer.cut_all_chars)
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
         self.sessions = sessions or make_session_store(settings)
         self.fixer = self._homophone_fixer()

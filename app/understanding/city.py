@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,10 @@ def _alias_pattern(alias: str) -> str:
 class Gazetteer:
     aliases: list[Alias]
     not_followed_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # word segmentation of a text (every character kept): a school's short name that is also a word (上交 "hand
+    # in", 重大 "major") is that school only where it is a word of the text: 小程序上/交费 is not 上交. Names that
+    # are not words (重医) are not checked: the segmenter does not know them (重/医学生)
+    segment: Callable[[str], list[str]] | None = None
     _pattern: re.Pattern[str] | None = None
 
     def __post_init__(self) -> None:
@@ -52,11 +57,16 @@ class Gazetteer:
         name is written exactly, names that sound the same (homophone typos) are tried."""
         assert self._pattern is not None
         found = []
+        bounds: set[int] | None = None
         for m in self._pattern.finditer(text):
             blocked = self.not_followed_by.get(m.group(0), ())
             if any(text.startswith(b, m.end()) for b in blocked):
                 continue
             alias = self._by_text[m.group(0).lower()]
+            if self.segment and _short_school(alias) and self.segment(alias.text) == [alias.text]:
+                bounds = bounds if bounds is not None else _boundaries(self.segment(text))
+                if m.start() not in bounds or m.end() not in bounds:
+                    continue
             if alias.school and alias.text.endswith("大学") and text.startswith("生", m.end()):
                 alias = Alias(alias.text, alias.city)  # 武汉大学生 = students in Wuhan, not of 武汉大学
             found.append(alias)
@@ -77,7 +87,20 @@ class Gazetteer:
         return [alias for _, _, alias in self._sounds().find(text)]
 
 
-def load_gazetteer(path: Path) -> Gazetteer:
+def _short_school(alias: Alias) -> bool:
+    return bool(alias.school) and alias.text != alias.school and len(alias.text) <= 3 and all(
+        is_han(ch) for ch in alias.text)
+
+
+def _boundaries(words: list[str]) -> set[int]:
+    ends, at = {0}, 0
+    for word in words:
+        at += len(word)
+        ends.add(at)
+    return ends
+
+
+def load_gazetteer(path: Path, segment: Callable[[str], list[str]] | None = None) -> Gazetteer:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     aliases: list[Alias] = []
     for city, info in (data.get("covered") or {}).items():
@@ -88,7 +111,7 @@ def load_gazetteer(path: Path) -> Gazetteer:
         aliases += [Alias(name, None, place=place) for name in names]
     unique = {a.text: a for a in aliases}  # a later duplicate wins; keep the data free of them
     blocked = {k: tuple(v) for k, v in (data.get("not_followed_by") or {}).items()}
-    return Gazetteer(list(unique.values()), blocked)
+    return Gazetteer(list(unique.values()), blocked, segment)
 
 
 @dataclass
