@@ -150,3 +150,19 @@ def test_in_a_conversation_a_question_without_insurance_words_continues_the_topi
 def test_a_procedure_question_without_a_city_is_asked_back(service: AnswerService) -> None:
     res = ask(service, "暂停老家医保要用哪个小程序")  # apps and steps differ by city: not the national rule
     assert res.clarification is not None
+
+
+def test_a_follow_up_leans_towards_the_sections_the_last_answer_cited(service: AnswerService) -> None:
+    from app.retrieval.search import search
+
+    query = "去校外的医院看门诊呢 报销比例 起付标准"
+    plain = search(service.index, query, city="wuhan", k=10)
+    later = next(h.chunk for h in plain[2:] if h.chunk.section != plain[0].chunk.section)
+    leaning = search(service.index, query, city="wuhan", k=10, prefer={(later.doc_id, later.section)},
+                     prefer_weight=1.0)
+    rank = [h.chunk.chunk_id for h in leaning].index
+    assert rank(later.chunk_id) < [h.chunk.chunk_id for h in plain].index(later.chunk_id)
+    # the session remembers what the last answer cited (the guide's sections only)
+    first = ask(service, "武汉大学生普通门诊能报多少")
+    state = service.sessions.get(first.session_id)
+    assert state is not None and state.sections and all(doc == "wuhan_2025" for doc, _ in state.sections)

@@ -28,6 +28,7 @@ class SessionState(BaseModel):
     school: str | None = None
     intent: str | None = None
     last_question: str | None = None  # stored masked (no personal data)
+    sections: list[tuple[str, str]] = []  # (doc_id, section) the last answer cited: what a follow-up is about
     updated: float = 0.0
 
 

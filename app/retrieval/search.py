@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 import numpy as np
@@ -55,7 +56,12 @@ def search(
     mode: Mode = "hybrid",
     candidates: int = 30,
     rrf_k: int = 60,
+    prefer: Collection[tuple[str, str]] = (),
+    prefer_weight: float = 1.0,
 ) -> list[Hit]:
+    """``prefer``: (doc_id, section) pairs the conversation is about (the sections the last answer cited). The
+    candidates from them form a third ranking in the fusion, with ``prefer_weight``: a follow-up like
+    "那要是去校外的医院看门诊呢" stays in the section it follows up on unless its own words point elsewhere."""
     cities = city_scope(city)
     if mode == "bm25":
         ranked = bm25_ranking(index, query, cities, k)
@@ -69,11 +75,20 @@ def search(
     dense = [cid for cid, _ in dense_ranking(index, query, cities, candidates)]
     b_rank = {cid: r for r, cid in enumerate(sparse, 1)}
     d_rank = {cid: r for r, cid in enumerate(dense, 1)}
-    fused = rrf([sparse, dense], k=rrf_k)[:k]
+    rankings, weights = [sparse, dense], [1.0, 1.0]
+    if prefer:
+        pool = rrf([sparse, dense], k=rrf_k)
+        rankings.append([cid for cid, _ in pool if _key(index.chunks[index.by_id[cid]]) in prefer])
+        weights.append(prefer_weight)
+    fused = rrf(rankings, k=rrf_k, weights=weights)[:k]
     return [
         Hit(chunk=index.chunks[index.by_id[cid]], score=s, bm25_rank=b_rank.get(cid), dense_rank=d_rank.get(cid))
         for cid, s in fused
     ]
+
+
+def _key(chunk: Chunk) -> tuple[str, str]:
+    return chunk.doc_id, chunk.section
 
 
 class YibaoRetriever(BaseRetriever):
