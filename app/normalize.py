@@ -140,6 +140,20 @@ def _pass(text: str) -> str:
     return _ZERO_CENTS.sub(_drop_zero_cents, t)
 
 
+def money_digits(text: str) -> str:
+    """Chinese numerals that can be an amount written in digits, so amounts are read alike (一万块 → 10000块,
+    花了两千五 → 花了2500, 八百元 → 800元). A numeral becomes digits before 元/块 or when it has 百/千/万 in it;
+    十月, 二级 and 第二次 stay as written."""
+    def repl(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if not (text.startswith(("元", "块"), match.end()) or any(u in run for u in "百千万")):
+            return run
+        value = cn_to_int(run)
+        return run if value is None else str(value)
+
+    return re.sub(_CN_RUN, repl, text)
+
+
 def contains(haystack: str, needle: str) -> bool:
     """Whether normalized ``needle`` occurs in normalized ``haystack``, numbers matched whole.
 

@@ -143,10 +143,21 @@ def test_the_guides_words_fix_typos_but_names_and_negations_stay() -> None:
     from ingest.tokenize import DomainTokenizer
 
     tok = DomainTokenizer(KNOWLEDGE / "dict")
-    fixer = HomophoneFixer(["网址", "注册", "申请", "中医", "补交"], tok.cut_all_chars, keep=["重医"])
+    fixer = HomophoneFixer(["网址", "注册", "申请", "中医", "补交", "移交"], tok.cut_all_chars, keep=["重医"])
     assert fixer.fix("参保系统的网止是啥，注测找不到入口") == "参保系统的网址是啥，注册找不到入口"
     assert fixer.fix("重医的医保") == "重医的医保"  # a school's name, not a typo of 中医
     assert fixer.fix("不交医保费会怎样") == "不交医保费会怎样"  # 不交 is meant, not 补交
+    assert fixer.fix("在重医交医保") == "在重医交医保"  # no character of a name changes: 医交 is not 移交
+
+
+def test_chinese_numerals_of_an_amount_are_read_as_digits() -> None:
+    from app.answer.extract import parse_cost
+    from app.normalize import money_digits
+
+    assert money_digits("住院花了一万块") == "住院花了10000块" and money_digits("花了两千五") == "花了2500"
+    assert money_digits("十月一日在二级医院第二次住院") == "十月一日在二级医院第二次住院"  # not amounts
+    assert parse_cost("住院花了一万块") == 10000
+    assert classify("达州住院花了一万块，能报多少") == "calc"
 
 
 def test_names_written_with_a_homophone_typo_are_respelled() -> None:

@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from app.normalize import money_digits
+
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _AMOUNT = re.compile(r"(?:[¥￥]|rmb|cny)?\s*(\d+(?:[.,]\d+)*)\s*(万|w|千|k)?\s*(?:多)?\s*(元|块|rmb|yuan|cny)?",
                      re.IGNORECASE)
@@ -15,7 +17,9 @@ _NOT_MONEY_AFTER = tuple("年月日号次级岁天个人%％倍")
 
 
 def parse_cost(text: str) -> Decimal | None:
-    """The largest money amount in the text, in yuan (2万 → 20000, 3千块 → 3000, 1,200元 → 1200, 花了20000)."""
+    """The largest money amount in the text, in yuan (2万 → 20000, 3千块 → 3000, 1,200元 → 1200, 花了20000,
+    一万块 → 10000)."""
+    text = money_digits(text)
     best: Decimal | None = None
     for m in _AMOUNT.finditer(text):
         number, unit, currency = m.group(1).replace(",", ""), m.group(2), m.group(3)

@@ -7,6 +7,7 @@ alone in jieba's segmentation (a typo is not a word; so 医保吗 never becomes 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from app.understanding.sounds import SoundIndex, is_han
@@ -17,10 +18,13 @@ FUNCTION_CHARS = frozenset("不没吗呢吧啊呀嘛的了是我你他她它这�
 
 class HomophoneFixer:
     def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]], keep: Iterable[str] = ()) -> None:
-        """``keep``: words that are right as written though they sound like a term (重医 is a school, not 中医)."""
+        """``keep``: words that are right as written though they sound like a term (重医 is a school, not 中医);
+        no character of them is changed where they are written (在重医交 is not 在重移交)."""
         self.segment = segment
         terms = set(terms)
         self._known = terms | set(keep)
+        names = sorted((k for k in keep if k), key=len, reverse=True)
+        self._keep = re.compile("|".join(map(re.escape, names)), re.IGNORECASE) if names else None
         self._index: SoundIndex[str] = SoundIndex(
             (t, t) for t in terms if 2 <= len(t) <= 8 and all(is_han(ch) for ch in t))
 
@@ -28,6 +32,7 @@ class HomophoneFixer:
         if not any(is_han(ch) for ch in text):
             return text
         alone, pos = set(), 0
+        kept = {k for m in self._keep.finditer(text) for k in range(m.start(), m.end())} if self._keep else set()
         for word in self.segment(text):
             if len(word) == 1:
                 alone.add(pos)
@@ -36,7 +41,7 @@ class HomophoneFixer:
         def is_typo(start: int, end: int, term: str) -> bool:
             written = text[start:end]
             return (written != term and written not in self._known and not FUNCTION_CHARS.intersection(written)
-                    and all(k in alone for k in range(start, end)))
+                    and all(k in alone and k not in kept for k in range(start, end)))
 
         out, pos = [], 0
         for start, end, term in self._index.find(text, is_typo):

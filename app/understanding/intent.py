@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from app.normalize import money_digits
+
 Intent = Literal[
     "enroll", "pay", "suspend", "remote_care", "claim", "benefit", "graduate", "e_voucher", "calc", "other",
     "out_of_scope",
@@ -49,7 +51,7 @@ AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|yuan|cny)|�
 
 
 def has_amount(text: str) -> bool:
-    return bool(AMOUNT.search(text))
+    return bool(AMOUNT.search(money_digits(text)))
 
 
 def classify(text: str) -> Intent:
