@@ -45,6 +45,16 @@ def test_a_short_school_name_that_is_also_a_word_must_be_a_word_of_the_question(
     assert detect_city(text, GAZ).city == city
 
 
+def test_a_citys_own_service_app_names_the_city() -> None:
+    import yaml
+
+    assert detect_city("随申办建账成功了，医保电子凭证啥时候能领", GAZ).city == "shanghai"
+    covered = yaml.safe_load((KNOWLEDGE / "gazetteer.yaml").read_text(encoding="utf-8"))["covered"]
+    for city, info in covered.items():  # each is named by that city's own guide
+        guides = " ".join(p.read_text(encoding="utf-8") for p in (KNOWLEDGE / "guides").glob(f"{city}_*.md"))
+        assert all(app in guides for app in info.get("platforms") or []), city
+
+
 def test_explicit_city_wins_then_question_then_session() -> None:
     assert detect_city("武汉住院报多少", GAZ, explicit="shanghai").city == "shanghai"
     assert detect_city("武汉住院报多少", GAZ, session_city="shanghai").city == "wuhan"

@@ -275,7 +275,8 @@ class AnswerService:
         tok = self.index.tokenizer
         own = set(tok.tokenize(query))
         wanted = own | set(tok.tokenize(tok.expand(query)))
-        places = {t for alias in self.gazetteer.find(query) for t in tok.tokenize(alias.text)}
+        places = {t for alias in self.gazetteer.find(query) if not alias.platform  # 随申办 is also the topic
+                  for t in tok.tokenize(alias.text)}
         weights = {t: 0.0 if t in places else max(idf.get(t, 0.0), 0.0) for t in wanted}
         for word in wanted - places:
             if word not in idf and len(word) > 1:

@@ -21,6 +21,7 @@ class Alias:
     city: str | None  # a covered city id, or None for a city we have no guide for
     school: str | None = None
     place: str | None = None  # the uncovered city's name
+    platform: bool = False  # a city's own service app (随申办): names the city and is a topic of the question
 
 
 def _alias_pattern(alias: str) -> str:
@@ -105,6 +106,7 @@ def load_gazetteer(path: Path, segment: Callable[[str], list[str]] | None = None
     aliases: list[Alias] = []
     for city, info in (data.get("covered") or {}).items():
         aliases += [Alias(p, city) for p in info.get("places") or []]
+        aliases += [Alias(p, city, platform=True) for p in info.get("platforms") or []]
         for school, shorts in (info.get("schools") or {}).items():
             aliases += [Alias(name, city, school) for name in [school, *(shorts or [])]]
     for place, names in (data.get("uncovered") or {}).items():
