@@ -105,3 +105,18 @@ def test_the_summary_leads_instead_of_one_row() -> None:
                               city_name="上海", question="上海住院起付线多少", table_of=lambda c: whole)
     assert composed.text.startswith("【上海】上海 大学生居保待遇：一级医院 起付线 50元/次；三级医院 起付线 300元/次。[1]")
     assert composed.citations[0].chunk_id == "c9"
+
+
+def test_a_broad_question_led_by_a_sections_introduction_gets_its_sub_sections() -> None:
+    intro = chunk(1, "毕业之后医保如何处理", "亲爱的毕业生们，毕业后医保可能会带来一些新的问题。")
+    kids = [chunk(2, "毕业之后医保如何处理 > 一、参加工作的", "由用人单位和职工个人共同缴纳。"),
+            chunk(3, "毕业之后医保如何处理 > 二、继续深造的", "可以在就读高校所在地参保。后面还有说明。")]
+    docs = {"d": DocInfo(doc_id="d", city="karamay", city_name="克拉玛依", title="指南", policy_year=2026,
+                         valid_note="")}
+    composed = compose_answer(hits=[intro, kids[0]], docs=docs, intent="graduate", score=scorer("毕业", "医保"),
+                              city_name="克拉玛依", question="毕业以后医保怎么处理",
+                              children_of=lambda c: kids if c is intro else [])
+    assert "- 一、参加工作的：由用人单位和职工个人共同缴纳。 [2]" in composed.text
+    assert "- 二、继续深造的：可以在就读高校所在地参保。 [3]" in composed.text
+    assert composed.text.count("由用人单位") == 1  # a one-sentence sub-section is not repeated as a block
+    assert [c.chunk_id for c in composed.citations] == ["c1", "c2", "c3"]

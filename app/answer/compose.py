@@ -210,6 +210,20 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
     return chosen
 
 
+def outline(children: Sequence[Chunk], cites: CitationList, limit: int = 6) -> str | None:
+    """A section's sub-sections, each with its heading and first sentence: a broad question answered from a
+    section's introduction ("毕业以后医保怎么处理") gets the options the guide lists under it."""
+    if len(children) < 2:
+        return None
+    lines = []
+    for child in children[:limit]:
+        body = _faq_answer(child.text) if child.kind == "faq" else child.text
+        first = next((_LIST_MARK.sub("", s) for s in _sentences(_plain(body)) if not s.startswith(("|", "表："))), "")
+        heading = child.section.rpartition(" > ")[2]
+        lines.append(f"- {heading}：{first.strip()} [{cites.cite(child)}]")
+    return "\n".join(lines)
+
+
 def contact_line(docs: Sequence[DocInfo], intent: str) -> str:
     """Offices or hotlines from the guides' front-matter, those matching the intent first."""
     keys = {"remote_care": "备案|异地", "claim": "报销|医保", "pay": "缴费|税务|财务", "e_voucher": "社保卡|医保"}
@@ -249,6 +263,7 @@ def compose_answer(
     question: str = "",
     table_of: Callable[[Chunk], Chunk | None] | None = None,
     firsts: Collection[str] = (),
+    children_of: Callable[[Chunk], Sequence[Chunk]] | None = None,
 ) -> Composed:
     """``firsts``: ids of the hits a retriever ranked first (see :func:`pick_blocks`). ``table_of`` finds the
     whole-table chunk a table row belongs to: a figure question led by one row is led by the table's figures
@@ -272,10 +287,17 @@ def compose_answer(
                 sentence, source = summary, whole
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
-    details = []
+    details: list[str] = []
+    shown = ""  # the outline's text: a one-sentence sub-section it holds is not repeated as a block
     for chunk in blocks:
+        if shown and _plain(chunk.text) in shown:
+            continue
         n = cites.cite(chunk)
         details.append(f"{render_block(chunk)} [{n}]")
+        if lead and chunk is hits[lead[0]] and children_of and chunk.kind == "text" and not calculation_text:
+            if overview := outline(children_of(chunk), cites):
+                details.append(overview)
+                shown = overview
     if details:
         parts.append(("相关规定：\n" if calculation_text else "详细说明：\n") + "\n\n".join(details))
     used_docs = [docs[d] for d in dict.fromkeys(c.doc_id for c in cites.items) if d in docs]

@@ -96,6 +96,7 @@ class AnswerService:
         self.sessions = sessions or make_session_store(settings)
         self.fixer = self._homophone_fixer()
         self._tables = self._whole_tables()
+        self._children = self._subsections()
         self.llm: Any = None
         if llm_enabled(settings):
             from app.answer.llm import LLMWriter
@@ -120,6 +121,21 @@ class AnswerService:
             if c.kind == "text" and c.text.startswith(TABLE_PREFIX):
                 out.setdefault((c.doc_id, c.section), []).append(c)
         return out
+
+    def _subsections(self) -> dict[tuple[str, str], list[Chunk]]:
+        """For a section with sub-sections: the first chunk of each direct sub-section, in the guide's order."""
+        first: dict[tuple[str, str], Chunk] = {}
+        for c in sorted(self.index.chunks, key=lambda c: (c.doc_id, c.order)):
+            first.setdefault((c.doc_id, c.section), c)
+        out: dict[tuple[str, str], list[Chunk]] = {}
+        for (doc, section), chunk in first.items():
+            parent, sep, _ = section.rpartition(" > ")
+            if sep and (doc, parent) in first:
+                out.setdefault((doc, parent), []).append(chunk)
+        return out
+
+    def _children_of(self, chunk: Chunk) -> list[Chunk]:
+        return self._children.get((chunk.doc_id, chunk.section), [])
 
     def _table_of(self, row: Chunk) -> Chunk | None:
         """The whole table a table-row chunk comes from (its sentence starts with the table's caption)."""
@@ -293,7 +309,8 @@ class AnswerService:
         scorer = self._scorer(query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, firsts=firsts,
-                                      city_name=self.cities[city].name, question=query, table_of=self._table_of)
+                                      city_name=self.cities[city].name, question=query, table_of=self._table_of,
+                                      children_of=self._children_of)
         if not hits or not composed.citations or not composed.led:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
