@@ -185,3 +185,18 @@ def test_an_earlier_stay_told_in_words_counts_as_the_second_admission() -> None:
     assert (request["admission"], request["previous_level"], request["hospital_level"]) == (2, None, 3)
     request, _ = benefit_request("三级医院住院花了1万", "wuhan")
     assert (request["admission"], request["previous_level"]) == (1, None)
+
+
+@pytest.mark.parametrize(("follow_up", "previous", "read_as"), [
+    ("那住院呢", "重医看门诊去哪看", "重医看住院去哪看"),
+    ("那住院呢，只能在重庆住吗", "重医门诊定点医院是哪家", "重医住院定点医院是哪家 只能在重庆住吗"),
+    ("那二级医院呢？", "武汉三级医院住院起付线多少", "武汉二级医院住院起付线多少"),
+    ("那二档呢", "重医一档交多少钱", "重医二档交多少钱"),
+    ("那二级医院呢？", "武汉住院起付线多少", None),  # nothing of that kind to swap: searched as written
+    ("需要带什么材料", "上海急诊怎么报销", None),  # not elliptical
+])
+def test_an_elliptical_follow_up_is_the_last_question_with_one_part_changed(
+        follow_up: str, previous: str, read_as: str | None) -> None:
+    from app.understanding.ellipsis import resolve
+
+    assert resolve(follow_up, previous) == read_as

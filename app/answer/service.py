@@ -22,6 +22,7 @@ from app.retrieval.index import LoadedIndex, load_configured_index
 from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
+from app.understanding.ellipsis import resolve
 from app.understanding.homophones import HomophoneFixer, domain_terms
 from app.understanding.intent import OFF_TOPIC, Intent, classify
 from app.understanding.split import split_questions
@@ -259,8 +260,13 @@ class AnswerService:
             parts = [self._answer_one(f"{question}（{self.cities[c].name}）", c, state.model_copy()).response
                      for c in guess.mentioned]
             return Answered(_merge(parts, [self.cities[c].name for c in guess.mentioned]))
+        # "那住院呢" after "重医看门诊去哪看" asks "重医看住院去哪看"
+        resolved = resolve(question, state.last_question) if follow_up and intent != "calc" else None
+        if resolved and (full := classify(resolved)) not in ("other", "out_of_scope", "calc"):
+            intent = full
         state.intent = intent
-        state.last_question = mask_pii(question) if not (follow_up and intent == "calc") else state.last_question
+        if resolved or not (follow_up and intent == "calc"):
+            state.last_question = mask_pii(resolved or question)
         if city is None and guess.uncovered:
             return Answered(self._uncovered(question, guess.uncovered, intent))
         if city is None:
@@ -269,8 +275,9 @@ class AnswerService:
         if intent == "calc":
             calc_question = f"{state.last_question} {question}" if follow_up else question
             return self._calculate(calc_question, question if follow_up else None, city, intent)
-        # a follow-up ("那住院呢", "交多少") carries its intent's words into the search
-        query = f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question
+        # a follow-up read whole ("重医看住院去哪看") is searched as such; another one ("交多少") carries its
+        # intent's words into the search
+        query = resolved or (f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question)
         prior = {tuple(s) for s in state.sections} if follow_up else set()
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior)
 
