@@ -168,6 +168,8 @@ def test_chinese_numerals_of_an_amount_are_read_as_digits() -> None:
     assert money_digits("十月一日在二级医院第二次住院") == "十月一日在二级医院第二次住院"  # not amounts
     assert parse_cost("住院花了一万块") == 10000
     assert classify("达州住院花了一万块，能报多少") == "calc"
+    assert classify("克拉玛依一级医院住院2000，能报多少") == "calc"  # a bill written bare after what it paid for
+    assert classify("2025年住院报销比例多少") == "benefit"  # a year is not a bill
 
 
 def test_names_written_with_a_homophone_typo_are_respelled() -> None:

@@ -52,7 +52,10 @@ DOMAIN = re.compile(
 OFF_TOPIC = re.compile(r"四六级|报名费|学费|住宿费|宿舍|食堂|快递|选课|绩点|网费|电费|话费|水费|天气|作文|写一[首篇]|翻译|"
                        r"股票|游戏|外卖|考研|校园网|饭卡|好玩|旅游|景点|美食|好吃|电影")
 AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|yuan|cny)|花了\s*\d|\d+(?:\.\d+)?\s*万|[¥￥]\s*\d"
-                    r"|(?:rmb|cny)\s*\d", re.IGNORECASE)
+                    r"|(?:rmb|cny)\s*\d"
+                    # a bill written bare after what it paid for: 住院2000, 门诊花费350
+                    r"|(?:住院|门诊|急诊|看病|花费|医药费|医疗费|费用|账单|\bbill|\bcost)\s*(?:了|共|一共|总共|是|of)?\s*\d{3,}",
+                    re.IGNORECASE)
 
 
 def has_amount(text: str) -> bool:
