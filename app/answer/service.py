@@ -237,7 +237,7 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
-        intent: Intent = classify(question)
+        intent: Intent = classify(question, names_place=any(a.city for a in self.gazetteer.find(question)))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
         # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8 or (

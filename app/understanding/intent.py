@@ -40,11 +40,12 @@ CUES: dict[str, dict[str, float]] = {
     "e_voucher": {"医保码": 3, "电子凭证": 3, "社保卡": 3, "激活": 2.5, "医保卡": 2.5, "扫码": 2,
                   "电子医保": 3, "亮码": 3},
 }
+STRONG = 2.0  # a cue this heavy names an insurance matter by itself (交多少, 备案); lighter ones are circumstances
 # specificity when scores tie: earlier wins
 PRIORITY = ["suspend", "remote_care", "graduate", "e_voucher", "claim", "pay", "benefit", "enroll"]
 DOMAIN = re.compile(
     r"医保|保险|参保|看病|就医|医院|报销|住院|门诊|缴费|交费|社保|医疗|药|生病|备案|大病|起付|诊所|体检|挂号|病|"
-    r"筹资|补助|救助|生育|急诊|医|档次|[一二]档|长护|护理保险|护理险|缴|学籍|户籍|统筹|"
+    r"筹资|补助|救助|生育|急诊|医|档次|[一二]档|长护|护理保险|护理险|缴|学籍|户籍|统筹|居保|"
     r"insurance|medical|hospital|clinic|doctor|fee|reimburs|enrol",
     re.IGNORECASE,
 )
@@ -62,11 +63,17 @@ def has_amount(text: str) -> bool:
     return bool(AMOUNT.search(money_digits(text)))
 
 
-def classify(text: str) -> Intent:
+def classify(text: str, *, names_place: bool = False) -> Intent:
+    """``names_place``: the question names a city or school we have a guide for (then circumstances alone,
+    上海新生导入模板的报到注册日期, are a question about that guide, not off-topic)."""
     lowered = text.lower()
     if OFF_TOPIC.search(text) and not DOMAIN.search(text):
         return "out_of_scope"
-    scores = {name: sum(w for cue, w in cues.items() if cue in lowered) for name, cues in CUES.items()}
+    found = {name: [w for cue, w in cues.items() if cue in lowered] for name, cues in CUES.items()}
+    if not names_place and not DOMAIN.search(text) and all(w < STRONG for ws in found.values() for w in ws):
+        # only circumstances (寒假, 回家, 微信, 新生) and no insurance word: 寒假回家的火车票怎么抢 is not ours
+        return "out_of_scope"
+    scores = {name: sum(ws) for name, ws in found.items()}
     if has_amount(text) and (scores["benefit"] > 0 or scores["claim"] > 0):
         return "calc"
     best = max(scores.values())
