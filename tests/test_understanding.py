@@ -45,6 +45,12 @@ def test_a_short_school_name_that_is_also_a_word_must_be_a_word_of_the_question(
     assert detect_city(text, GAZ).city == city
 
 
+def test_where_the_student_comes_from_is_not_where_they_study() -> None:
+    assert detect_city("老家重庆的，在武汉读书，医保怎么停", GAZ).city == "wuhan"
+    assert detect_city("新生，老家宜昌的，原来那个医保要先停掉吗", GAZ).uncovered is None  # origin, not an unknown city
+    assert detect_city("我户口在攀枝花，现在到达州中医药职业学院读书", GAZ).city == "dazhou"
+
+
 def test_a_citys_own_service_app_names_the_city() -> None:
     import yaml
 

@@ -24,6 +24,10 @@ class Alias:
     platform: bool = False  # a city's own service app (随申办): names the city and is a topic of the question
 
 
+# a place right after these is the student's origin (老家宜昌, 家在重庆, 户口在攀枝花), not where they study
+ORIGIN = re.compile(r"(?:老家|家乡|家在|家是|户口|户籍|来自|原籍)[^，。,；;？?\s]{0,2}$")
+
+
 def _alias_pattern(alias: str) -> str:
     escaped = re.escape(alias)
     return rf"(?<![A-Za-z]){escaped}(?![A-Za-z])" if alias.isascii() else escaped
@@ -64,6 +68,8 @@ class Gazetteer:
             if any(text.startswith(b, m.end()) for b in blocked):
                 continue
             alias = self._by_text[m.group(0).lower()]
+            if ORIGIN.search(text[max(0, m.start() - 4):m.start()]):
+                continue  # 老家宜昌的, 户口在重庆: where the student comes from, not where they study
             if self.segment and _short_school(alias) and self.segment(alias.text) == [alias.text]:
                 bounds = bounds if bounds is not None else _boundaries(self.segment(text))
                 if m.start() not in bounds or m.end() not in bounds:
