@@ -141,6 +141,12 @@ def test_bare_numbers_split_only_when_they_count_up() -> None:
     assert split_questions("1 住院报多少 3 门诊呢") == ["1 住院报多少 3 门诊呢"]  # 1, 3: not a list
 
 
+def test_a_second_question_after_a_question_mark_is_its_own() -> None:
+    assert split_questions("随申办里参保确认要怎么弄？确认完多久能用医保") == ["随申办里参保确认要怎么弄？", "确认完多久能用医保"]
+    assert split_questions("急诊自己先垫了钱，还能报吗？有没有时间限制") == ["急诊自己先垫了钱，还能报吗？", "有没有时间限制"]
+    assert classify("大概多久能报下来") == "claim"
+
+
 def test_single_question_is_not_split() -> None:
     assert split_questions("我是武汉大学的新生，请问老家的医保怎么停？") == ["我是武汉大学的新生，请问老家的医保怎么停？"]
     assert split_questions("住院报多少") == ["住院报多少"]
