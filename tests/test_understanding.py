@@ -114,7 +114,7 @@ def test_intent(text: str, intent: str) -> None:
 def test_circumstances_without_an_insurance_word_are_off_topic_unless_a_covered_place_is_named() -> None:
     assert classify("寒假回家的火车票怎么抢比较稳") == "out_of_scope"  # 寒假, 回家: circumstances only
     assert classify("寒假回家生病怎么办") == "remote_care"
-    assert classify("上海新生导入模板里的报到注册日期有什么要求", names_place=True) != "out_of_scope"
+    assert classify("上海新生导入模板里的报到注册日期有什么要求", about_guides=True) != "out_of_scope"
 
 
 def test_calculator_inputs_from_an_english_question() -> None:

@@ -43,6 +43,7 @@ NATIONAL_HOTLINE = "全国医保服务热线 12393"
 # a follow-up's pull towards the sections the last answer cited (measured on the question sets: 0.3 keeps
 # "那要是去校外的医院看门诊呢" in the outpatient section; 0.5 and 1 pull "最晚哪天要交" away from its own words)
 PREFER_WEIGHT = 0.3
+GUIDE_WORDS = 0.9  # share of a question's words found in the guides that makes it a question for them
 NATIONAL_CUE = re.compile(r"国家(?:文件|政策|规定|医保局)|全国|national|国家层面|医保发", re.IGNORECASE)
 # what only a city's guide can answer: an amount, a date, or where and with what to do something
 LOCAL_FACT = re.compile(cmp.ASKS_FIGURE.pattern + r"|截止|几号|哪天|什么时候|何时|时间|几月|多久|deadline|when|"
@@ -237,7 +238,7 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
-        intent: Intent = classify(question, names_place=any(a.city for a in self.gazetteer.find(question)))
+        intent: Intent = classify(question, about_guides=self._about_guides(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
         # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8 or (
@@ -284,6 +285,15 @@ class AnswerService:
                              else question)
         prior = {tuple(s) for s in state.sections} if follow_up else set()
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior)
+
+    def _about_guides(self, question: str) -> bool:
+        """The question names a covered city or school, or (nearly) all its words are the guides' words
+        (measured: off-topic questions in the sets have at most 2/3 of their words in the guides)."""
+        if any(a.city for a in self.gazetteer.find(question)):
+            return True
+        idf = self.index.bm25(None)[0].idf
+        words = {t for t in self.index.tokenizer.tokenize(question) if len(t) >= 2}
+        return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)
 
     def _hits(self, query: str, city: str | None, k: int | None = None,
               prefer: Collection[tuple[str, str]] = ()) -> tuple[list[Chunk], frozenset[str]]:

@@ -63,14 +63,15 @@ def has_amount(text: str) -> bool:
     return bool(AMOUNT.search(money_digits(text)))
 
 
-def classify(text: str, *, names_place: bool = False) -> Intent:
-    """``names_place``: the question names a city or school we have a guide for (then circumstances alone,
-    上海新生导入模板的报到注册日期, are a question about that guide, not off-topic)."""
+def classify(text: str, *, about_guides: bool = False) -> Intent:
+    """``about_guides``: the question names a city or school we have a guide for, or is written in the guides'
+    own words (then circumstances alone, 新生名单导入时报到注册日期填哪些月份, are a question for the guides,
+    not off-topic)."""
     lowered = text.lower()
     if OFF_TOPIC.search(text) and not DOMAIN.search(text):
         return "out_of_scope"
     found = {name: [w for cue, w in cues.items() if cue in lowered] for name, cues in CUES.items()}
-    if not names_place and not DOMAIN.search(text) and all(w < STRONG for ws in found.values() for w in ws):
+    if not about_guides and not DOMAIN.search(text) and all(w < STRONG for ws in found.values() for w in ws):
         # only circumstances (寒假, 回家, 微信, 新生) and no insurance word: 寒假回家的火车票怎么抢 is not ours
         return "out_of_scope"
     scores = {name: sum(ws) for name, ws in found.items()}
