@@ -166,3 +166,10 @@ def test_a_follow_up_leans_towards_the_sections_the_last_answer_cited(service: A
     first = ask(service, "武汉大学生普通门诊能报多少")
     state = service.sessions.get(first.session_id)
     assert state is not None and state.sections and all(doc == "wuhan_2025" for doc, _ in state.sections)
+
+
+def test_a_follow_up_naming_another_city_asks_the_last_question_there(service: AnswerService) -> None:
+    first = ask(service, "武汉住院起付线多少")
+    later = ask(service, "那克拉玛依呢", session_id=first.session_id)
+    assert later.city == "karamay" and "600元" in later.answer  # the deductible, not the text around it
+    assert all(c.city in ("karamay", "national") for c in later.citations)

@@ -220,3 +220,10 @@ def test_an_elliptical_follow_up_is_the_last_question_with_one_part_changed(
     from app.understanding.ellipsis import resolve
 
     assert resolve(follow_up, previous) == read_as
+
+
+def test_which_follow_ups_lean_on_the_last_question() -> None:
+    from app.understanding.ellipsis import is_elliptical
+
+    assert is_elliptical("那克拉玛依那边呢") and is_elliptical("如果是二级医院的话")
+    assert not is_elliptical("克拉玛依住院起付线多少")

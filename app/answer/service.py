@@ -22,7 +22,7 @@ from app.retrieval.index import LoadedIndex, load_configured_index
 from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
-from app.understanding.ellipsis import resolve
+from app.understanding.ellipsis import is_elliptical, resolve
 from app.understanding.homophones import HomophoneFixer, domain_terms
 from app.understanding.intent import OFF_TOPIC, Intent, classify
 from app.understanding.split import split_questions
@@ -266,6 +266,10 @@ class AnswerService:
             return Answered(_merge(parts, [self.cities[c].name for c in guess.mentioned]))
         # "那住院呢" after "重医看门诊去哪看" asks "重医看住院去哪看"
         resolved = resolve(question, state.last_question) if follow_up and intent != "calc" else None
+        if (not resolved and follow_up and guess.source == "question" and state.city and city != state.city
+                and state.last_question and is_elliptical(question)):
+            # "那克拉玛依那边呢" after "上海…一年交多少" asks "克拉玛依…一年交多少"
+            resolved = self._other_place(state.last_question, question)
         if resolved and (full := classify(resolved)) not in ("other", "out_of_scope", "calc"):
             intent = full
         state.intent = intent
@@ -285,6 +289,14 @@ class AnswerService:
                              else question)
         prior = {tuple(s) for s in state.sections} if follow_up else set()
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior)
+
+    def _other_place(self, previous: str, follow_up: str) -> str:
+        """The last question asked of the place the follow-up names: its place names swapped for that one."""
+        name = next(a.text for a in self.gazetteer.find(follow_up) if a.city)
+        old = {a.text for a in self.gazetteer.find(previous) if a.city}
+        if not old:
+            return f"{name} {previous}"
+        return re.sub("|".join(re.escape(t) for t in sorted(old, key=len, reverse=True)), name, previous)
 
     def _about_guides(self, question: str) -> bool:
         """The question names a covered city or school, or (nearly) all its words are the guides' words

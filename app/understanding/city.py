@@ -25,7 +25,8 @@ class Alias:
 
 
 # a place right after these is the student's origin (老家宜昌, 家在重庆, 户口在攀枝花), not where they study
-ORIGIN = re.compile(r"(?:老家|家乡|家在|家是|户口|户籍|来自|原籍)[^，。,；;？?\s]{0,2}$")
+# (家在/家是 are left out: 我家是上海本地低保户 lives where they study)
+ORIGIN = re.compile(r"(?:老家|家乡|户口|户籍|来自|原籍)[^，。,；;？?\s]{0,2}$")
 
 
 def _alias_pattern(alias: str) -> str:

@@ -27,6 +27,12 @@ def _value(text: str, group: tuple[str, ...]) -> tuple[int, str] | None:
     return (min(found)[0], min(found)[2]) if found else None
 
 
+def is_elliptical(follow_up: str) -> bool:
+    """"那克拉玛依那边呢", "如果是二级医院的话": a short part and a 呢/的话/那 that leans on the last question."""
+    text = follow_up.strip()
+    return bool(_ELLIPSIS.fullmatch(text) and re.search(r"呢|的话|怎么样|咋样|又如何|^(?:那|如果|要是|换成|改成)", text))
+
+
 def resolve(follow_up: str, previous: str | None) -> str | None:
     """The last question with the follow-up's value swapped in, plus the rest of the follow-up; or None."""
     if not previous:
