@@ -184,7 +184,6 @@ class AnswerService:
         for i, q in enumerate(questions, 1):
             if len(questions) > 1:
                 yield StreamEvent("delta", f"{chr(10) * 2 if i > 1 else ''}【问题{i}】{mask_pii(q)}\n")
-            if len(questions) > 1:
                 state.sections = []  # a paste's questions are asked side by side, not one after the other
             answered = self._answer_one(q, req.city, state)
             part = answered.response
