@@ -173,3 +173,9 @@ def test_a_follow_up_naming_another_city_asks_the_last_question_there(service: A
     later = ask(service, "那克拉玛依呢", session_id=first.session_id)
     assert later.city == "karamay" and "600元" in later.answer  # the deductible, not the text around it
     assert all(c.city in ("karamay", "national") for c in later.citations)
+
+
+def test_a_question_about_a_named_procedure_reaches_it_without_its_words(service: AnswerService) -> None:
+    res = ask(service, "达州读书，老家的医保怎么停，要上传什么")  # the guide calls it 城乡居民暂停参保
+    assert res.intent == "suspend" and res.citations
+    assert res.citations[0].section.endswith("城乡居民暂停参保")

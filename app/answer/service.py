@@ -284,10 +284,10 @@ class AnswerService:
             return self._calculate(calc_question, question if follow_up else None, city, intent)
         # a follow-up read whole ("重医看住院去哪看") is searched as such; another one ("交多少") carries its
         # intent's words into the search, and so does any question about a named procedure (ALWAYS_HINT)
-        query = resolved or (f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up or intent in ALWAYS_HINT
-                             else question)
+        query = resolved or (f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question)
+        keywords = INTENT_HINTS[intent] if intent in ALWAYS_HINT and not follow_up and not resolved else ""
         prior = {tuple(s) for s in state.sections} if follow_up else set()
-        return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior)
+        return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords)
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
@@ -307,11 +307,11 @@ class AnswerService:
         return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)
 
     def _hits(self, query: str, city: str | None, k: int | None = None,
-              prefer: Collection[tuple[str, str]] = ()) -> tuple[list[Chunk], frozenset[str]]:
+              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], frozenset[str]]:
         """The chunks found, best first, and the ids of those BM25 or the dense search ranked first."""
         s = self.settings
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
-                      prefer=prefer, prefer_weight=PREFER_WEIGHT)
+                      prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords)
         firsts = frozenset(h.chunk.chunk_id for h in hits if 1 in (h.bm25_rank, h.dense_rank))
         return [h.chunk for h in hits], firsts
 
@@ -333,12 +333,12 @@ class AnswerService:
         return cmp.Scorer(weights, tok.tokenize_cached, asked)
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None,
-                              prefer: Collection[tuple[str, str]] = ()) -> Answered:
+                              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
         asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about."""
-        found, firsts = self._hits(query, city, prefer=prefer)
+        found, firsts = self._hits(query, city, prefer=prefer, keywords=keywords)
         # the city's own guide answers first; national policy follows as background
-        scorer = self._scorer(query, city)
+        scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, firsts=firsts,
                                       city_name=self.cities[city].name, question=query, table_of=self._table_of,
