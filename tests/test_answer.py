@@ -179,3 +179,9 @@ def test_a_question_about_a_named_procedure_reaches_it_without_its_words(service
     res = ask(service, "达州读书，老家的医保怎么停，要上传什么")  # the guide calls it 城乡居民暂停参保
     assert res.intent == "suspend" and res.citations
     assert res.citations[0].section.endswith("城乡居民暂停参保")
+
+
+def test_a_place_and_no_question_is_asked_what_about(service: AnswerService) -> None:
+    res = ask(service, "那克拉玛依呢")  # no conversation before it
+    assert res.city == "karamay" and not res.refused and "哪方面" in res.answer
+    assert ask(service, "顺便问下上海有什么好玩的景点").refused  # a campus matter stays refused

@@ -246,6 +246,12 @@ class AnswerService:
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
             intent = "calc"
+        named = [a.city for a in self.gazetteer.find(question) if a.city]
+        if intent == "out_of_scope" and named and not OFF_TOPIC.search(question) and is_elliptical(question):
+            # "那克拉玛依呢" with nothing before it: a place and no question; ask what they want to know
+            name = self.cities[named[0]].name
+            return _done(f"【{name}】你想了解{name}大学生医保的哪方面？可以问参保登记、缴费标准和时间、暂停原参保地、"
+                         "异地就医备案、报销材料和流程、起付线和报销比例、毕业后怎么办。", named[0], "other")
         if intent == "out_of_scope":
             return _done(
                 "抱歉，我是大学生医保助手，只能回答参保、缴费、暂停参保、异地就医备案、报销和医保待遇等问题。"
