@@ -237,7 +237,8 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
-        intent: Intent = classify(question, about_guides=self._about_guides(question))
+        named = [a.city for a in self.gazetteer.find(question) if a.city]
+        intent: Intent = classify(question, about_guides=bool(named) or self._in_guide_words(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
         # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8 or (
@@ -246,7 +247,6 @@ class AnswerService:
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
             intent = "calc"
-        named = [a.city for a in self.gazetteer.find(question) if a.city]
         if intent == "out_of_scope" and named and not OFF_TOPIC.search(question) and is_elliptical(question):
             # "那克拉玛依呢" with nothing before it: a place and no question; ask what they want to know
             name = self.cities[named[0]].name
@@ -303,11 +303,9 @@ class AnswerService:
             return f"{name} {previous}"
         return re.sub("|".join(re.escape(t) for t in sorted(old, key=len, reverse=True)), name, previous)
 
-    def _about_guides(self, question: str) -> bool:
-        """The question names a covered city or school, or (nearly) all its words are the guides' words
-        (measured: off-topic questions in the sets have at most 2/3 of their words in the guides)."""
-        if any(a.city for a in self.gazetteer.find(question)):
-            return True
+    def _in_guide_words(self, question: str) -> bool:
+        """(Nearly) all the question's words are the guides' words (measured: off-topic questions in the sets
+        have at most 2/3 of their words in the guides)."""
         idf = self.index.bm25(None)[0].idf
         words = {t for t in self.index.tokenizer.tokenize(question) if len(t) >= 2}
         return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)

@@ -19,6 +19,8 @@ SLOTS: tuple[tuple[str, ...], ...] = (
 # "那住院呢", "如果是二级医院的话", "换成研究生呢？": the changed part, then what else the follow-up says
 _ELLIPSIS = re.compile(r"^(?:那么?|那如果是?|如果是|要是|换成|改成)?\s*(?P<part>[^，,。？?！!]{1,8}?)"
                        r"(?:的话)?(?:呢|怎么样|咋样|又如何)?(?:[，,。？?！!]+|$)")
+# what makes such a short part lean on the last question: 呢/的话/怎么样 at its end, or 那/如果/要是 at its start
+_LEANS = re.compile(r"呢|的话|怎么样|咋样|又如何|^(?:那|如果|要是|换成|改成)")
 
 
 def _value(text: str, group: tuple[str, ...]) -> tuple[int, str] | None:
@@ -30,7 +32,7 @@ def _value(text: str, group: tuple[str, ...]) -> tuple[int, str] | None:
 def is_elliptical(follow_up: str) -> bool:
     """"那克拉玛依那边呢", "如果是二级医院的话": a short part and a 呢/的话/那 that leans on the last question."""
     text = follow_up.strip()
-    return bool(_ELLIPSIS.fullmatch(text) and re.search(r"呢|的话|怎么样|咋样|又如何|^(?:那|如果|要是|换成|改成)", text))
+    return bool(_ELLIPSIS.fullmatch(text) and _LEANS.search(text))
 
 
 def resolve(follow_up: str, previous: str | None) -> str | None:
@@ -38,7 +40,7 @@ def resolve(follow_up: str, previous: str | None) -> str | None:
     if not previous:
         return None
     m = _ELLIPSIS.match(follow_up.strip())
-    if not m or not re.search(r"呢|的话|怎么样|咋样|又如何|^(?:那|如果|要是|换成|改成)", follow_up.strip()):
+    if not m or not _LEANS.search(follow_up.strip()):
         return None
     part, rest = m.group("part"), follow_up.strip()[m.end():].strip()
     for group in SLOTS:
