@@ -58,7 +58,7 @@ def test_another_section_joins_only_with_something_new() -> None:
     same_words = chunk(2, "B", "异地就医备案 要提前办理。")
     new_part = chunk(3, "C", "备案后 直接结算 不用垫钱。")
     filler = chunk(4, "D", "异地就医备案 异地就医备案。")
-    score = scorer("异地就医备案", "直接结算")
+    score = scorer("异地就医备案", "直接结算", "垫钱")
     # a chunk of another section that only repeats the question's words does not join; one that covers the
     # rest of the question does
     ranked = [first, same_words, new_part, filler]
@@ -67,6 +67,17 @@ def test_another_section_joins_only_with_something_new() -> None:
     # unless a retriever ranked it first and it is near the top: the retrievers disagree, both are shown
     chosen = pick_blocks(ranked, limit=4, score=score, gain=0.1, firsts={"c2", "c4"})
     assert [c.chunk_id for c in chosen] == ["c1", "c2", "c3"]  # c4 is a first, but ranked too low (fused)
+
+
+def test_a_lead_that_holds_most_of_the_question_is_not_padded_with_other_sections() -> None:
+    first = chunk(1, "A", "异地就医备案后 直接结算。")
+    rest = chunk(2, "B", "住院 不用垫钱。")
+    score = scorer("异地就医备案", "直接结算", "垫钱")
+    # the lead holds two thirds of the question: a section that only adds the rest of its words stays out …
+    assert [c.chunk_id for c in pick_blocks([first, rest], limit=3, score=score, gain=0.1)] == ["c1"]
+    # … unless a retriever ranked it first
+    chosen = pick_blocks([first, rest], limit=3, score=score, gain=0.1, firsts={"c2"})
+    assert [c.chunk_id for c in chosen] == ["c1", "c2"]
 
 
 TABLE = """表：上海 大学生居保待遇
