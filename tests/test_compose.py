@@ -65,7 +65,7 @@ def test_another_section_joins_only_with_something_new() -> None:
     chosen = pick_blocks(ranked, limit=4, score=score, gain=0.1)
     assert [c.chunk_id for c in chosen] == ["c1", "c3"]
     # unless a retriever ranked it first and it is near the top: the retrievers disagree, both are shown
-    chosen = pick_blocks(ranked, limit=4, score=score, gain=0.1, firsts={"c2", "c4"})
+    chosen = pick_blocks(ranked, limit=4, score=score, gain=0.1, firsts={"c2": frozenset({"bm25"}), "c4": frozenset({"dense"})})
     assert [c.chunk_id for c in chosen] == ["c1", "c2", "c3"]  # c4 is a first, but ranked too low (fused)
 
 
@@ -76,8 +76,11 @@ def test_a_lead_that_holds_most_of_the_question_is_not_padded_with_other_section
     # the lead holds two thirds of the question: a section that only adds the rest of its words stays out …
     assert [c.chunk_id for c in pick_blocks([first, rest], limit=3, score=score, gain=0.1)] == ["c1"]
     # … unless a retriever ranked it first
-    chosen = pick_blocks([first, rest], limit=3, score=score, gain=0.1, firsts={"c2"})
+    chosen = pick_blocks([first, rest], limit=3, score=score, gain=0.1, firsts={"c2": frozenset({"dense"})})
     assert [c.chunk_id for c in chosen] == ["c1", "c2"]
+    # … but not BM25's first when the dense search ranked the lead first: the lead already beat it on the words
+    both = {"c1": frozenset({"dense"}), "c2": frozenset({"bm25"})}
+    assert [c.chunk_id for c in pick_blocks([first, rest], limit=3, score=score, gain=0.1, firsts=both)] == ["c1"]
 
 
 TABLE = """表：上海 大学生居保待遇

@@ -311,12 +311,14 @@ class AnswerService:
         return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)
 
     def _hits(self, query: str, city: str | None, k: int | None = None,
-              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], frozenset[str]]:
-        """The chunks found, best first, and the ids of those BM25 or the dense search ranked first."""
+              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], cmp.Firsts]:
+        """The chunks found, best first, and the ids of those BM25 or the dense search ranked first (with which
+        of the two did)."""
         s = self.settings
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
                       prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords)
-        firsts = frozenset(h.chunk.chunk_id for h in hits if 1 in (h.bm25_rank, h.dense_rank))
+        firsts = {h.chunk.chunk_id: frozenset(name for name, rank in (("bm25", h.bm25_rank), ("dense", h.dense_rank))
+                                              if rank == 1) for h in hits if 1 in (h.bm25_rank, h.dense_rank)}
         return [h.chunk for h in hits], firsts
 
     def _scorer(self, query: str, city: str | None) -> cmp.Scorer:
