@@ -63,6 +63,13 @@ def test_the_guides_own_place_words_name_the_city(service: AnswerService) -> Non
     assert ask(service, "暑假在克外看门诊自费了怎么报").city == "karamay"  # 克外就诊: Karamay's guide
 
 
+def test_a_guides_word_for_its_school_is_answered_for_its_city_saying_so(service: AnswerService) -> None:
+    res = ask(service, "班长转一下：1.建档立卡的同学也要在校区交医保吗 2.今年集中缴费最晚到哪天")
+    assert res.parts is not None and [p.city for p in res.parts] == ["karamay", "karamay"]
+    assert res.answer.startswith("（你没有说学校或城市") and "克拉玛依" in res.answer.split("\n")[0]
+    assert "1月10日" in res.answer
+
+
 def test_uncovered_city_gives_national_rule_and_hotline(service: AnswerService) -> None:
     res = ask(service, "我在北京上学，医保怎么交")
     assert res.city is None and res.clarification is None

@@ -61,6 +61,24 @@ def test_a_citys_own_service_app_names_the_city() -> None:
         assert all(app in guides for app in info.get("platforms") or []), city
 
 
+def test_a_guides_word_for_its_own_school_names_its_city_only_when_nothing_else_does() -> None:
+    import yaml
+
+    guess = detect_city("建档立卡的同学也要在校区交医保吗", GAZ)
+    assert (guess.city, guess.source) == ("karamay", "house_word")
+    assert detect_city("我们武汉这边校区多，医保在哪交", GAZ).city == "wuhan"  # the question names a city
+    assert detect_city("缙云校区的同学医保在哪交", GAZ).city == "chongqing"  # a longer name wins
+    assert detect_city("校区在哪交医保", GAZ, session_city="shanghai").city == "shanghai"  # the conversation
+    assert detect_city("我在西安的校区上学，医保在哪交", GAZ).uncovered == "西安"
+    covered = yaml.safe_load((KNOWLEDGE / "gazetteer.yaml").read_text(encoding="utf-8"))["covered"]
+    guides = {p.stem: p.read_text(encoding="utf-8") for p in (KNOWLEDGE / "guides").glob("*.md")}
+    for city, info in covered.items():  # each is used by its own guide, and (nearly) only there
+        for word in info.get("house_words") or []:
+            own = sum(text.count(word) for name, text in guides.items() if name.startswith(city))
+            others = sum(text.count(word) for name, text in guides.items() if not name.startswith(city))
+            assert own >= 10 * max(others, 1), (city, word, own, others)
+
+
 def test_explicit_city_wins_then_question_then_session() -> None:
     assert detect_city("武汉住院报多少", GAZ, explicit="shanghai").city == "shanghai"
     assert detect_city("武汉住院报多少", GAZ, session_city="shanghai").city == "wuhan"

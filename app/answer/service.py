@@ -175,11 +175,17 @@ class AnswerService:
         session_id = req.session_id or self.sessions.new_id()
         state = (self.sessions.get(session_id) if req.session_id else None) or SessionState()
         questions = split_questions(question)
-        if questions != [question] and not req.city:
-            # what a pasted message says around its questions ("重医辅导员：…", "上海高校老师问：…") is their context
+        assumed = ""
+        if not req.city and (questions != [question] or not state.city):
+            # what a pasted message says around its questions ("重医辅导员：…", "上海高校老师问：…") is their
+            # context; a guide's word for its own school (在校区交) names its city when nothing else does
             whole = detect_city(question, self.gazetteer)
-            if whole.city:
+            if whole.city and (whole.source == "question" or not state.city):
                 state.city, state.school = whole.city, whole.school
+                if whole.source == "house_word":
+                    name = self.cities[whole.city].name
+                    assumed = f"（你没有说学校或城市，按问题里的说法推断是{name}的学校，以下按{name}的指南回答；如果不是，请告诉我学校或城市。）"
+                    yield StreamEvent("delta", assumed + "\n\n")
         parts: list[AskResponse] = []
         for i, q in enumerate(questions, 1):
             if len(questions) > 1:
@@ -195,7 +201,10 @@ class AnswerService:
             parts.append(part)
         self.sessions.put(session_id, state)
         result = parts[0] if len(parts) == 1 else _merge(parts, questions)
-        yield StreamEvent("final", response=result.model_copy(update={"id": req.id, "session_id": session_id}))
+        update: dict[str, Any] = {"id": req.id, "session_id": session_id}
+        if assumed:
+            update["answer"] = f"{assumed}\n\n{result.answer}"
+        yield StreamEvent("final", response=result.model_copy(update=update))
 
     def _llm_answer(self, answered: Answered) -> Iterator[StreamEvent]:
         """Stream the LLM's checked sentences; fall back to the extractive answer if the LLM fails."""
@@ -237,7 +246,7 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
-        named = [a.city for a in self.gazetteer.find(question) if a.city]
+        named = [a.city for a in self.gazetteer.find(question) if a.city and not a.house]
         intent: Intent = classify(question, about_guides=bool(named) or self._in_guide_words(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
         # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
@@ -297,8 +306,8 @@ class AnswerService:
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
-        name = next(a.text for a in self.gazetteer.find(follow_up) if a.city)
-        old = {a.text for a in self.gazetteer.find(previous) if a.city}
+        name = next(a.text for a in self.gazetteer.find(follow_up) if a.city and not a.house)
+        old = {a.text for a in self.gazetteer.find(previous) if a.city and not a.house}
         if not old:
             return f"{name} {previous}"
         return re.sub("|".join(re.escape(t) for t in sorted(old, key=len, reverse=True)), name, previous)

@@ -12,7 +12,7 @@ import yaml
 
 from app.understanding.sounds import SoundIndex, is_han
 
-Source = Literal["param", "question", "session"]
+Source = Literal["param", "question", "session", "house_word"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Alias:
     school: str | None = None
     place: str | None = None  # the uncovered city's name
     platform: bool = False  # a city's own service app (随申办): names the city and is a topic of the question
+    house: bool = False  # what one guide calls its own school (校区): a city only when nothing else names one
 
 
 # a place right after these is the student's origin (老家宜昌, 家在重庆, 户口在攀枝花), not where they study
@@ -114,6 +115,7 @@ def load_gazetteer(path: Path, segment: Callable[[str], list[str]] | None = None
     for city, info in (data.get("covered") or {}).items():
         aliases += [Alias(p, city) for p in info.get("places") or []]
         aliases += [Alias(p, city, platform=True) for p in info.get("platforms") or []]
+        aliases += [Alias(w, city, house=True) for w in info.get("house_words") or []]
         for school, shorts in (info.get("schools") or {}).items():
             aliases += [Alias(name, city, school) for name in [school, *(shorts or [])]]
     for place, names in (data.get("uncovered") or {}).items():
@@ -140,8 +142,10 @@ def detect_city(
     session_city: str | None = None,
     session_school: str | None = None,
 ) -> CityGuess:
-    """An explicit ``city`` wins; then what the question names; then the conversation."""
-    hits = gazetteer.find(text)
+    """An explicit ``city`` wins; then what the question names; then the conversation; then a guide's word for
+    its own school (校区), as an assumption the answer states."""
+    found = gazetteer.find(text)
+    hits = [a for a in found if not a.house]
     mentioned: list[str] = []
     for a in hits:
         if a.city and a.city not in mentioned:
@@ -161,4 +165,5 @@ def detect_city(
         return CityGuess(None, None, None, [], uncovered)
     if session_city:
         return CityGuess(session_city, session_school, "session", [], None)
-    return CityGuess()
+    house = next((a.city for a in found if a.house), None)
+    return CityGuess(house, None, "house_word") if house else CityGuess()
