@@ -115,11 +115,17 @@ def test_two_cities_are_both_mentioned() -> None:
         ("帮我写一首诗", "out_of_scope"),
         ("医保是什么", "other"),
         # no cue for an intent, but words only this domain uses: answered from the guides, not refused
-        ("交错档次了怎么办", "other"),
+        ("档次是什么意思", "other"),
+        ("交错档次了怎么办", "pay"),  # the wrong tier paid
         # paid, but not insurance: another campus matter
         ("四六级报名费多少钱？在哪交", "out_of_scope"),
         ("食堂饭卡在哪充值", "out_of_scope"),
-        ("长护险必须交吗", "other"),
+        ("统筹基金是啥", "other"),
+        ("长护险必须交吗", "pay"),
+        ("我爸是职工医保，能用他个人账户帮我交吗", "pay"),  # 共济
+        ("在学校交还是回老家交", "enroll"),
+        ("达州毕业咋停医保", "graduate"),  # stopping at graduation is graduation
+        ("武汉的慢特病咋申请 报销比例高不高", "benefit"),
         # English: an amount in yuan / ¥ with a hospital stay is a computation
         ("My hospital stay cost 9000 yuan, how much is covered?", "calc"),
         ("inpatient bill ¥5000 at a secondary hospital", "calc"),
