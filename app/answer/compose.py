@@ -299,6 +299,7 @@ def compose_answer(
     lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=answer_kinds(question))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
                          score=score, gain=BLOCK_GAIN, firsts=firsts) if hits else []
+    said = ""  # the lead as shown: a one-sentence chunk it says in full is not repeated below it
     if lead and not calculation_text:
         i, sentence = lead
         source = hits[i]
@@ -309,13 +310,15 @@ def compose_answer(
                 sentence, source = summary, whole
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
+        said = sentence.strip()
     details: list[str] = []
     shown = ""  # the outline's text: a one-sentence sub-section it holds is not repeated as a block
     for chunk in blocks:
         if shown and _plain(chunk.text) in shown:
             continue
         n = cites.cite(chunk)
-        details.append(f"{render_block(chunk)} [{n}]")
+        if not said or _LIST_MARK.sub("", _plain(render_block(chunk))).strip() != said:
+            details.append(f"{render_block(chunk)} [{n}]")
         if lead and chunk is hits[lead[0]] and children_of and chunk.kind == "text" and not calculation_text:
             if overview := outline(children_of(chunk), cites):
                 details.append(overview)
