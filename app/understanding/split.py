@@ -7,10 +7,12 @@ import re
 _MARKERS = re.compile(
     r"(?:^|\s)(?:\d{1,2}[.、．)）]|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[）)]|第[一二三四五六七八九十]+[个，,、]?)"
 )
-_BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?=另外|还有一个|还有就是|再问一下|顺便问)")
+# "另外" starts a new question only at the start of a clause (自己另外买 is one question)
+_BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?:(?<=[，,\s])|^)(?=另外|还有一个|还有就是|再问一下|顺便问)")
 _SPEAKER = re.compile(r"^(?:[^：:\s]{1,12}(?:同学|学生|老师|家长|辅导员)?[A-Za-z0-9甲乙丙丁]?)\s*(?:问|说)?[：:]\s*")
 _FILLER = re.compile(r"^(?:老师|您|你|大家)?好[啊呀！!,，。~]*|^(?:谢谢|麻烦了|请问)[！!,，。~]*")
-_QUESTIONY = re.compile(r"[？?吗呢么]|怎么|怎样|如何|多少|多久|哪|能不能|可不可以|是否|要不要|有没有|会不会|咋|啥|什么|几")
+_QUESTIONY = re.compile(r"[？?吗呢么]|怎么|怎样|如何|多少|多久|哪|能不能|可不可以|是否|要不要|有没有|会不会|咋|啥|什么|几|"
+                        r"是不是|用不用|需不需要|行不行|对不对")
 
 
 # "…问，1 一档二档多少钱 2 截止到哪天": bare numbers before Chinese are markers only when they count 1, 2 (, 3…)
