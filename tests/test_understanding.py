@@ -229,6 +229,8 @@ def test_an_earlier_stay_told_in_words_counts_as_the_second_admission() -> None:
     assert (request["admission"], request["previous_level"], request["hospital_level"]) == (2, None, 3)
     request, _ = benefit_request("三级医院住院花了1万", "wuhan")
     assert (request["admission"], request["previous_level"]) == (1, None)
+    request, _ = benefit_request("今年第二回去一级医院看门诊了，这次花了80块", "karamay")  # 回 counts like 次
+    assert (request["admission"], request["cost"], request["care"]) == (2, "80", "outpatient")
 
 
 @pytest.mark.parametrize(("follow_up", "previous", "read_as"), [

@@ -13,7 +13,7 @@ _AMOUNT = re.compile(r"(?:[¥￥]|rmb|cny)?\s*(\d+(?:[.,]\d+)*)\s*(万|w|千|k)?
                      re.IGNORECASE)
 
 
-_NOT_MONEY_AFTER = tuple("年月日号次级岁天个人%％倍")
+_NOT_MONEY_AFTER = tuple("年月日号次回趟级岁天个人%％倍")
 
 
 def parse_cost(text: str) -> Decimal | None:
@@ -67,7 +67,7 @@ def parse_previous_level(text: str) -> tuple[int | None, str]:
 
 
 def parse_admission(text: str) -> int:
-    if m := re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*次", text):
+    if m := re.search(r"第\s*([一二两三四五六七八九十]|\d+)\s*[次回趟]", text):  # 第二回 = 第二次
         raw = m.group(1)
         return int(raw) if raw.isdigit() else _CN_DIGITS.get(raw, 1)
     if _EARLIER_STAY.search(text):
