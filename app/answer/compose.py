@@ -25,11 +25,6 @@ FREE_RANK = 2  # a top hit up to this rank that a retriever ranked first joins e
 # top four hits: citation accuracy +0.006–0.023 on every set, accuracy unchanged but on one opened set (−1 of 60)
 GAIN_RANK = 3
 BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this share of the question's weight
-# when the lead's chunk already holds this share of the question's weight, another section joins only as a
-# retriever's first, not for covering the rest of the question's words (those are mostly words the lead answers
-# in other terms): citation accuracy +0.02–0.05 on seven of eight sets (mean 0.770 → 0.799), accuracy −1 of 60
-# on one opened set (measured 0.4–0.7: 0.5 is the best trade)
-LEAD_COVERS = 0.5
 KIND_BONUS = 3.0  # a sentence of the asked kind (cap, deductible, date, fee) over other sentences with figures
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
@@ -187,8 +182,7 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
                 score: Scorer | None = None, gain: float = 0.0, firsts: Firsts | None = None) -> list[Chunk]:
     """The chunk the lead came from, then chunks of its section (rows of one table stay together), then chunks
     of other sections: those only when they cover a part of the question the chosen ones do not (terms the
-    student wrote worth at least ``gain`` × their weight; 大中专学生 added for 大学生 does not count; not when
-    the lead's chunk already holds ``LEAD_COVERS`` of the question's weight), or when
+    student wrote worth at least ``gain`` × their weight; 大中专学生 added for 大学生 does not count), or when
     BM25 or the dense search ranked them first (``firsts``) and the fusion kept them in the top
     ``FREE_RANK`` + 1: the two retrievers disagree on the best chunk, so both are shown — except BM25's first
     when the lead is the dense search's first: the lead is chosen by the question's words, so it already beat
@@ -204,7 +198,6 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
     rank = {c.chunk_id: i for i, c in reversed(list(enumerate(hits)))}
     covered = score.terms(first.text) if score else set()
     total = score.weight(score.asked_terms(score.weights)) if score else 0.0
-    confident = bool(total) and score is not None and score.weight(score.asked_terms(covered)) >= LEAD_COVERS * total
     ordered = [first, *(h for h in hits if h is not first and h.section == first.section),
                *(h for h in hits if h is not first and h.section != first.section)]
     chosen: list[Chunk] = []
@@ -223,8 +216,7 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
             gained = score.asked_terms(new)  # a synonym the query added is not a part of the question
             by = firsts.get(chunk.chunk_id, frozenset())
             free = bool(by) and rank[chunk.chunk_id] <= FREE_RANK and not (by == {"bm25"} and "dense" in lead_by)
-            if (score.weight(gained) < gain * total or not gained or rank[chunk.chunk_id] > GAIN_RANK
-                    or confident) and not free:
+            if (score.weight(gained) < gain * total or not gained or rank[chunk.chunk_id] > GAIN_RANK) and not free:
                 continue
             covered |= new
         chosen.append(chunk)
