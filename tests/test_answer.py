@@ -66,8 +66,12 @@ def test_the_guides_own_place_words_name_the_city(service: AnswerService) -> Non
 def test_a_guides_word_for_its_school_is_answered_for_its_city_saying_so(service: AnswerService) -> None:
     res = ask(service, "班长转一下：1.建档立卡的同学也要在校区交医保吗 2.今年集中缴费最晚到哪天")
     assert res.parts is not None and [p.city for p in res.parts] == ["karamay", "karamay"]
-    assert res.answer.startswith("（你没有说学校或城市") and "克拉玛依" in res.answer.split("\n")[0]
-    assert "1月10日" in res.answer
+    assert res.parts[0].answer.startswith("（你没有说学校或城市") and "克拉玛依" in res.parts[0].answer.split("\n")[0]
+    assert res.answer.count("你没有说学校或城市") == 1 and "1月10日" in res.answer
+    # a campus matter that is not insurance is refused with no assumption, and leaves no city behind
+    off = ask(service, "校区食堂几点开门")
+    assert off.refused and "你没有说" not in off.answer
+    assert ask(service, "交多少钱", session_id=off.session_id).clarification is not None
 
 
 def test_uncovered_city_gives_national_rule_and_hotline(service: AnswerService) -> None:

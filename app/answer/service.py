@@ -175,17 +175,14 @@ class AnswerService:
         session_id = req.session_id or self.sessions.new_id()
         state = (self.sessions.get(session_id) if req.session_id else None) or SessionState()
         questions = split_questions(question)
-        assumed = ""
+        assumed: str | None = None  # a city named only by a guide's word for its own school (在校区交)
         if not req.city and (questions != [question] or not state.city):
             # what a pasted message says around its questions ("重医辅导员：…", "上海高校老师问：…") is their
-            # context; a guide's word for its own school (在校区交) names its city when nothing else does
+            # context; a guide's word for its own school names its city when nothing else does
             whole = detect_city(question, self.gazetteer)
             if whole.city and (whole.source == "question" or not state.city):
                 state.city, state.school = whole.city, whole.school
-                if whole.source == "house_word":
-                    name = self.cities[whole.city].name
-                    assumed = f"（你没有说学校或城市，按问题里的说法推断是{name}的学校，以下按{name}的指南回答；如果不是，请告诉我学校或城市。）"
-                    yield StreamEvent("delta", assumed + "\n\n")
+                assumed = whole.city if whole.source == "house_word" else None
         parts: list[AskResponse] = []
         for i, q in enumerate(questions, 1):
             if len(questions) > 1:
@@ -194,17 +191,26 @@ class AnswerService:
             answered = self._answer_one(q, req.city, state)
             part = answered.response
             state.sections = [(c.doc_id, c.section) for c in part.citations if c.city != NATIONAL]
+            # the assumption is said once, with the first answer that relies on it (not with a refusal)
+            note = ""
+            if assumed and part.city == assumed and not part.refused:
+                note, assumed = self._assumption(assumed) + "\n\n", None
             if answered.draft is not None and self.llm is not None:
+                if note:
+                    yield StreamEvent("delta", note)
                 part = yield from self._llm_answer(answered)
             else:
-                yield from _pieces(part.answer)
-            parts.append(part)
+                yield from _pieces(note + part.answer)
+            parts.append(part.model_copy(update={"answer": note + part.answer}) if note else part)
+        if assumed and all(p.city != assumed or p.refused for p in parts):
+            state.city = state.school = None  # nothing relied on it (校区食堂几点开门): not the conversation's city
         self.sessions.put(session_id, state)
         result = parts[0] if len(parts) == 1 else _merge(parts, questions)
-        update: dict[str, Any] = {"id": req.id, "session_id": session_id}
-        if assumed:
-            update["answer"] = f"{assumed}\n\n{result.answer}"
-        yield StreamEvent("final", response=result.model_copy(update=update))
+        yield StreamEvent("final", response=result.model_copy(update={"id": req.id, "session_id": session_id}))
+
+    def _assumption(self, city: str) -> str:
+        name = self.cities[city].name
+        return f"（你没有说学校或城市，按问题里的说法推断是{name}的学校，以下按{name}的指南回答；如果不是，请告诉我学校或城市。）"
 
     def _llm_answer(self, answered: Answered) -> Iterator[StreamEvent]:
         """Stream the LLM's checked sentences; fall back to the extractive answer if the LLM fails."""
