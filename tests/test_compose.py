@@ -49,6 +49,13 @@ def test_a_fee_question_is_led_by_what_the_student_pays() -> None:
     assert lead is not None and "400元" in lead[1]
 
 
+def test_a_tier_fee_answers_a_fee_question() -> None:
+    steps = chunk(1, "一、网上交医保费", "选择“自助缴费”，选择“建行卡缴纳医保费”。请选择相应缴费档次后点击缴费，一档180元/年，二档450元/年。")
+    lead = lead_sentence([steps], scorer("缴费", "自助缴费", "医保费"), wants_figures=True,
+                         kinds=answer_kinds("重医医保一年交多少钱"))
+    assert lead is not None and "一档180元" in lead[1]
+
+
 def test_a_ratio_question_asks_for_no_kind() -> None:
     assert answer_kinds("住院报销比例多少") == []
 

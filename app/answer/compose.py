@@ -40,7 +40,7 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
      re.compile(r"\d+月\d+日")),  # a date
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
     (re.compile(r"交多少|多少钱|交多钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
-     re.compile(r"个人(?:缴费标准|缴费|缴纳)[^，。；;]{0,6}?" + _YUAN)),
+     re.compile(r"(?:个人(?:缴费标准|缴费|缴纳)|[一二]档)[^，。；;]{0,6}?" + _YUAN)),  # or a tier's fee: 一档180元
 )
 
 
