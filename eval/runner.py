@@ -25,7 +25,7 @@ class Client(Protocol):
     def ask(self, question: str, *, city: str | None, session_id: str | None) -> dict[str, Any]: ...
 
 
-SETS = ("dev", "test", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "all")  # all = dev + test (the sets the checks balance)
+SETS = ("dev", "test", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "all")  # all = dev + test (the sets the checks balance)
 
 
 def load_set(name: str, folder: Path = DATASETS) -> list[dict[str, Any]]:
