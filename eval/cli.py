@@ -105,7 +105,7 @@ def _summary_table(report: dict[str, Any]) -> Table:
 @eval_app.callback(invoke_without_command=True)
 def run(
     set_name: Annotated[str, typer.Option(
-        "--set", help="题集：dev、test、fresh、blind、blind2、blind3、blind4、blind5、blind6、blind7、blind8、blind9、blind10、blind11、blind12、all（dev+test），或一个 JSONL 题集文件的路径")] = "dev",
+        "--set", help="题集：eval/datasets 下的文件名（dev、test、fresh、blind、blind2…），all（dev+test），或一个 JSONL 题集文件的路径")] = "dev",
     against: Annotated[str | None, typer.Option(
         "--against", help="评测运行中的服务（POST {URL}/api/ask），默认进程内调用")] = None,
     report_dir: Annotated[Path | None, typer.Option(

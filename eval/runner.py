@@ -25,7 +25,14 @@ class Client(Protocol):
     def ask(self, question: str, *, city: str | None, session_id: str | None) -> dict[str, Any]: ...
 
 
-SETS = ("dev", "test", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "all")  # all = dev + test (the sets the checks balance)
+def _order(name: str) -> tuple[int, str, int]:
+    """dev, test, then the others by name and number (blind, blind2 … blind12, fresh)."""
+    stem = name.rstrip("0123456789")
+    return ({"dev": 0, "test": 1}.get(name, 2), stem, int(name[len(stem):] or 1))
+
+
+# every set in eval/datasets (a new file is a new set), and all = dev + test (the sets the checks balance)
+SETS = (*sorted((p.stem for p in DATASETS.glob("*.jsonl")), key=_order), "all")
 
 
 def load_set(name: str, folder: Path = DATASETS) -> list[dict[str, Any]]:

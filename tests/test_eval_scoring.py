@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from app.normalize import cn_to_int, contains, matches, normalize
 from app.understanding.intent import Intent
+from eval.runner import SETS
 from eval.scoring import (
     aggregate,
     answer_correct,
@@ -35,7 +36,7 @@ from ingest.documents import load_cities, load_guides
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 DATASETS = REPO / "eval" / "datasets"
-SPLITS = ("dev", "test", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12")  # every set the validity checks run over
+SPLITS = tuple(s for s in SETS if s != "all")  # every set in eval/datasets: the validity checks run over all
 BALANCED = ("dev", "test")  # the stratified split; fresh, blind and blind2 are separate blind sets, not part of it
 TAGS = {"colloquial", "typo", "mixed_lang", "short", "counselor_paste", "ambiguous_city", "unknown_city",
         "off_topic", "multi_turn", "calc", "national", "not_in_guide"}
