@@ -186,7 +186,8 @@ def test_homophone_typos_of_domain_terms_are_fixed_and_words_are_left_alone() ->
     assert fixer.fix("达州医保暂庭怎么办理") == "达州医保暂停怎么办理"
     assert fixer.fix("异地就医被案怎么弄") == "异地就医备案怎么弄"
     assert fixer.fix("自费看病怎么报消") == "自费看病怎么报销"
-    for fine in ("研究生可以参加武汉的大学生医保吗", "一包药多少钱", "可以报吗", "克拉玛依低保学生医保交多少"):
+    assert fixer.fix("武汉医保一年交多钱") == "武汉医保一年交多少钱"  # a dropped character
+    for fine in ("研究生可以参加武汉的大学生医保吗", "一包药多少钱", "可以报吗", "克拉玛依低保学生医保交多少", "花了好多钱"):
         assert fixer.fix(fine) == fine
 
 

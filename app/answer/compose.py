@@ -28,7 +28,7 @@ BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this shar
 KIND_BONUS = 3.0  # a sentence of the asked kind (cap, deductible, date, fee) over other sentences with figures
 QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
-ASKS_FIGURE = re.compile(r"多少|多钱|几[块元个%成]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
+ASKS_FIGURE = re.compile(r"多少|几[块元个%成]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
                          r"deductible|threshold|maximum|percent|\bfees?\b|\bcost", re.I)
 # what kind of figure a question asks for → what a sentence giving that figure holds (topic and figure)
 _YUAN = r"\d+(?:\.\d+)?\s*(?:万元|万|元)"
@@ -39,7 +39,7 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"截止|几号|哪天|哪一天|什么时候|啥时候|何时|保到|用到|deadline|\bwhen\b|\b(?:which|what) date", re.I),
      re.compile(r"\d+月\d+日")),  # a date
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
-    (re.compile(r"交多少|多少钱|交多钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
+    (re.compile(r"交多少|多少钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
      re.compile(r"(?:个人(?:缴费标准|缴费|缴纳)|[一二]档)[^，。；;]{0,6}?" + _YUAN)),  # or a tier's fee: 一档180元
 )
 

@@ -252,7 +252,7 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
-        named = [a.city for a in self.gazetteer.find(question) if a.city and not a.house]
+        named = [a.city for a in self.gazetteer.covered_names(question)]
         intent: Intent = classify(question, about_guides=bool(named) or self._in_guide_words(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
         # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
@@ -312,8 +312,8 @@ class AnswerService:
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
-        name = next(a.text for a in self.gazetteer.find(follow_up) if a.city and not a.house)
-        old = {a.text for a in self.gazetteer.find(previous) if a.city and not a.house}
+        name = self.gazetteer.covered_names(follow_up)[0].text
+        old = {a.text for a in self.gazetteer.covered_names(previous)}
         if not old:
             return f"{name} {previous}"
         return re.sub("|".join(re.escape(t) for t in sorted(old, key=len, reverse=True)), name, previous)

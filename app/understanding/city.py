@@ -81,6 +81,10 @@ class Gazetteer:
             found.append(alias)
         return found or self.find_by_sound(text)
 
+    def covered_names(self, text: str) -> list[Alias]:
+        """The names in ``text`` of places and schools we have a guide for (a house word like 校区 is not one)."""
+        return [a for a in self.find(text) if a.city and not a.house]
+
     def respell(self, text: str) -> str:
         """A name written with a homophone typo (克拉玛衣, 华中科技大雪) spelled as the gazetteer writes it, when
         no name is written exactly: the search then sees the real name."""

@@ -16,6 +16,10 @@ from app.understanding.sounds import SoundIndex, is_han
 FUNCTION_CHARS = frozenset("不没吗呢吧啊呀嘛的了是我你他她它这那就都也还又很太")
 
 
+# a question word typed with a character dropped (交多钱 for 交多少钱): restored before the question is read
+DROPPED: tuple[tuple[re.Pattern[str], str], ...] = ((re.compile(r"(?<=[交缴])多钱"), "多少钱"),)
+
+
 class HomophoneFixer:
     def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]], keep: Iterable[str] = ()) -> None:
         """``keep``: words that are right as written though they sound like a term (重医 is a school, not 中医);
@@ -29,6 +33,8 @@ class HomophoneFixer:
             (t, t) for t in terms if 2 <= len(t) <= 8 and all(is_han(ch) for ch in t))
 
     def fix(self, text: str) -> str:
+        for pattern, full in DROPPED:
+            text = pattern.sub(full, text)
         if not any(is_han(ch) for ch in text):
             return text
         alone, pos = set(), 0
