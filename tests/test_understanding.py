@@ -40,6 +40,7 @@ def test_common_words_are_not_places(text: str) -> None:
     ("上交的学生医保怎么交", "shanghai"),
     ("我在重大读书，医保在哪交", "chongqing"),
     ("重医学生寒假回家住院能用医保吗", "chongqing"),  # 重医 is not a dictionary word: no segmentation check
+    ("武大学生，想办门诊慢特病去哪申请", "wuhan"),  # 武/大学生: a school's students (…学生) still name it
 ])
 def test_a_short_school_name_that_is_also_a_word_must_be_a_word_of_the_question(text: str, city: str | None) -> None:
     assert detect_city(text, GAZ).city == city
@@ -157,6 +158,16 @@ def test_counselor_paste_splits_into_questions() -> None:
     paste = ("老师好！学生A问：老家医保怎么停？\n学生B说：我是华科大一新生，寒假回家生病了怎么办\n"
              "3. 住院能报多少")
     assert split_questions(paste) == ["老家医保怎么停？", "我是华科大一新生，寒假回家生病了怎么办", "住院能报多少"]
+
+
+def test_a_paste_s_asker_and_announcement_are_not_part_of_its_first_question() -> None:
+    paste = ("【辅导员】各位老师好，我是洪山区某高校25级辅导员，帮学生汇总几个问题：1）老家已经交了医保，还必须在武汉交吗？"
+             "2）大病保险需要另外交钱吗？")  # markers right after punctuation count too
+    assert split_questions(paste) == ["老家已经交了医保，还必须在武汉交吗？", "大病保险需要另外交钱吗？"]
+    # what is said about the student stays with the question
+    paste = "孩子今年刚入学，之前没在老家参过医保。1. 入学这年从什么时候开始能报？2. 非全日制的也能参加吗？"
+    assert split_questions(paste)[0] == "孩子今年刚入学，之前没在老家参过医保，入学这年从什么时候开始能报？"
+    assert split_questions("住院花了1.5万，第二次住院能报多少") == ["住院花了1.5万，第二次住院能报多少"]
 
 
 def test_bare_numbers_split_only_when_they_count_up() -> None:

@@ -74,7 +74,8 @@ class Gazetteer:
                 continue  # 老家宜昌的, 户口在重庆: where the student comes from, not where they study
             if self.segment and _short_school(alias) and self.segment(alias.text) == [alias.text]:
                 bounds = bounds if bounds is not None else _boundaries(self.segment(text))
-                if m.start() not in bounds or m.end() not in bounds:
+                # 武大学生 segments 武/大学生: a school's students (…学生) still name the school
+                if m.start() not in bounds or (m.end() not in bounds and not text.startswith("学生", m.end())):
                     continue
             if alias.school and alias.text.endswith("大学") and text.startswith("生", m.end()):
                 alias = Alias(alias.text, alias.city)  # 武汉大学生 = students in Wuhan, not of 武汉大学

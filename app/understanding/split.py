@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 
+# a number marker may follow punctuation too (汇总几个问题：1）…？2）…); 第二 only a line start (，第二次住院)
 _MARKERS = re.compile(
-    r"(?:^|\s)(?:\d{1,2}[.、．)）]|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[）)]|第[一二三四五六七八九十]+[个，,、]?)"
+    r"(?:(?:^|\s|(?<=[：:，,。；;？?！!]))(?:\d{1,2}[.、．)）](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[）)])"
+    r"|(?:^|\s)第[一二三四五六七八九十]+[个，,、]?)"
 )
 # "另外" starts a new question only at the start of a clause (自己另外买 is one question)
 _BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?:(?<=[，,\s])|^)(?=另外|还有一个|还有就是|再问一下|顺便问)")
 _SPEAKER = re.compile(r"^(?:[^：:\s]{1,12}(?:同学|学生|老师|家长|辅导员)?[A-Za-z0-9甲乙丙丁]?)\s*(?:问|说)?[：:]\s*")
 _FILLER = re.compile(r"^(?:老师|您|你|大家)?好[啊呀！!,，。~]*|^(?:谢谢|麻烦了|请问)[！!,，。~]*")
+# a paste's asker introducing themselves: 我是…辅导员, 本人是…班主任
+_ASKER = re.compile(r"^[【\[(（]?(?:辅导员|老师|班主任|家长)?[】\])）]?(?:各位)?(?:老师|您|你|大家)?好?[，,！!]?"
+                    r"(?:我是|我们是|本人是?)[^，,。；;]{0,20}(?:辅导员|老师|班主任|学工|家长|妈妈|爸爸)[，,。；;：:]?$")
+_GREETING = re.compile(r"^[【\[(（]?(?:辅导员|老师|班主任|家长)?[】\])）]?(?:各位|亲爱的)?(?:老师|老师们|您|你|大家|同学们)?好[啊呀！!~]*[，,。！!]?$")
+# "帮学生汇总几个问题" announces questions, it does not ask one
+_ANNOUNCE = re.compile(r"(?:几|两|三|四|\d|以下|下面|下列|如下|这些|这几)个?问题")
 _QUESTIONY = re.compile(r"[？?吗呢么]|怎么|怎样|如何|多少|多久|哪|能不能|可不可以|是否|要不要|有没有|会不会|咋|啥|什么|几|"
                         r"是不是|用不用|需不需要|行不行|对不对")
 
@@ -29,25 +37,39 @@ def _bare_markers(text: str) -> str:
     return text
 
 
+def _asks(piece: str) -> bool:
+    return bool(_QUESTIONY.search(_ANNOUNCE.sub("", piece)))
+
+
 def split_questions(text: str, *, min_chars: int = 4) -> list[str]:
     """Questions in the order they appear; a single question comes back as itself."""
     text = _MARKERS.sub("\n", _bare_markers(text.strip()))
     pieces = []
     for raw in _BREAKS.split(text):
         piece = _SPEAKER.sub("", raw.strip())
-        piece = _FILLER.sub("", piece).strip(" ，,。；;~")
+        piece = _FILLER.sub("", piece).strip(" ，,。；;~：:")
         if piece:
             pieces.append(piece)
     questions: list[str] = []
     for piece in pieces:
         # a statement (context: "我是华科的大一新生") joins the question that follows it
-        if questions and not _QUESTIONY.search(questions[-1]):
+        if questions and not _asks(questions[-1]):
             questions[-1] = f"{questions[-1]}，{piece}"
         elif len(piece) < min_chars and questions:
             questions[-1] = f"{questions[-1]}{piece}"
         else:
             questions.append(piece)
-    if questions and not _QUESTIONY.search(questions[-1]) and len(questions) > 1:
+    if questions and not _asks(questions[-1]) and len(questions) > 1:
         tail = questions.pop()
         questions[-1] = f"{questions[-1]}，{tail}"
+    if len(questions) > 1:
+        # who is asking ("我是洪山区某高校25级辅导员") and "汇总几个问题" are said to the whole paste (the caller
+        # reads its city from the whole text): they would pull the first question's search to their words
+        questions = [_without_asker(q) for q in questions]
     return questions or ([text.strip()] if text.strip() else [])
+
+
+def _without_asker(question: str) -> str:
+    clauses = re.split(r"(?<=[，,。；;：:])", question)
+    kept = [c for c in clauses if not (_ASKER.search(c) or _GREETING.search(c) or _ANNOUNCE.search(c) and not _asks(c))]
+    return "".join(kept).strip(" ，,。；;：:") or question
