@@ -196,3 +196,16 @@ def test_a_place_and_no_question_is_asked_what_about(service: AnswerService) -> 
     res = ask(service, "那克拉玛依呢")  # no conversation before it
     assert res.city == "karamay" and not res.refused and "哪方面" in res.answer
     assert ask(service, "顺便问下上海有什么好玩的景点").refused  # a campus matter stays refused
+
+
+def test_the_products_name_does_not_steer_the_search_where_a_guide_rarely_says_it(service: AnswerService) -> None:
+    # the Karamay guide says 校区学生; its few 大学生 passages (继续深造) must not lead a question about ratios
+    res = ask(service, "克拉玛依大学生医保住院报销比例是多少")
+    lead = res.answer.split("\n", 1)[0]
+    assert res.city == "karamay" and "85%" in lead and "深造" not in lead
+
+
+def test_a_word_the_guides_write_is_not_taken_for_a_typo(service: AnswerService) -> None:
+    # 长护 (the Karamay guide's 居民长护) sounds like 账户 when 长 is read zhǎng; 暂庭 is no guide word
+    assert service.fixer.fix("能不能只交长护不交医保") == "能不能只交长护不交医保"
+    assert service.fixer.fix("老家医保暂庭怎么办") == "老家医保暂停怎么办"

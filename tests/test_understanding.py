@@ -212,6 +212,7 @@ def test_the_guides_words_fix_typos_but_names_and_negations_stay() -> None:
     assert fixer.fix("重医的医保") == "重医的医保"  # a school's name, not a typo of 中医
     assert fixer.fix("不交医保费会怎样") == "不交医保费会怎样"  # 不交 is meant, not 补交
     assert fixer.fix("在重医交医保") == "在重医交医保"  # no character of a name changes: 医交 is not 移交
+    assert fixer.fix("武汉医保是一年一交吗") == "武汉医保是一年一交吗"  # a numeral is meant: 一交 is not 移交
 
 
 def test_chinese_numerals_of_an_amount_are_read_as_digits() -> None:

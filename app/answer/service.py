@@ -49,6 +49,12 @@ NATIONAL_CUE = re.compile(r"国家(?:文件|政策|规定|医保局)|全国|nati
 LOCAL_FACT = re.compile(cmp.ASKS_FIGURE.pattern + r"|截止|几号|哪天|什么时候|何时|时间|几月|多久|deadline|when|"
                         r"小程序|APP|公众号|平台|网址|网站|入口|材料|流程|步骤|电话|窗口|办公室|哪个部门", re.I)
 log = logging.getLogger(__name__)
+# the product's own name in a question ("克拉玛依大学生医保住院报销比例") says what every guide is about, not which
+# part of it. Where a guide rarely says 大学生 (Karamay: 校区学生; Dazhou), the few passages that do (继续深造的大学生)
+# would outrank the asked one, so the search drops it there (idf above TOPIC_IDF; 0.6–0.7 where a guide says it
+# throughout, 2.2 and 3.3 where it does not)
+TOPIC = re.compile(r"大学生(?:医疗保险|医保)?")
+TOPIC_IDF = 1.5
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -115,9 +121,11 @@ class AnswerService:
         words = [line.split()[0] for line in dict_file.read_text(encoding="utf-8").splitlines() if line.strip()] \
             if dict_file and dict_file.exists() else []
         words += [t for terms in tok.synonyms.values() for t in terms]
-        # place and school names stay as written (重医 is not 中医)
+        # place and school names stay as written (重医 is not 中医), and so do the guides' own words (长护 is the
+        # Karamay guide's 居民长护, not 账户 — 长 also reads zhǎng)
+        guide_words = [t for t in self.index.bm25(None)[0].idf if len(t) >= 2]
         return HomophoneFixer(domain_terms(words, tok.tokenize), tok.cut_all_chars,
-                              keep=[a.text for a in self.gazetteer.aliases])
+                              keep=[a.text for a in self.gazetteer.aliases] + guide_words)
 
     def _whole_tables(self) -> dict[tuple[str, str], list[Chunk]]:
         """The chunks holding a whole table (``表：<caption>`` + pipe table), by document and section."""
@@ -357,6 +365,9 @@ class AnswerService:
                               prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
         asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about."""
+        question = question or query
+        if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
+            query = TOPIC.sub("", query).strip() or query
         found, firsts = self._hits(query, city, prefer=prefer, keywords=keywords)
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
@@ -367,7 +378,7 @@ class AnswerService:
         if not hits or not composed.citations or not composed.led:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
-        return Answered(reply, Draft(question or query, city, self.cities[city].name, hits))
+        return Answered(reply, Draft(question, city, self.cities[city].name, hits))
 
     def _not_in_guide(self, city: str, intent: Intent) -> AskResponse:
         docs = [d for d in self.docs.values() if d.city == city]

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from app.understanding.sounds import SoundIndex, is_han
 
 # 不交 is not a typo of 补交: a span with a negation, a particle or a pronoun is meant as written
-FUNCTION_CHARS = frozenset("不没吗呢吧啊呀嘛的了是我你他她它这那就都也还又很太")
+# 一年一交 is not 一年移交: a numeral is meant as written too
+FUNCTION_CHARS = frozenset("不没吗呢吧啊呀嘛的了是我你他她它这那就都也还又很太一二两三")
 
 
 # a question word typed with a character dropped (交多钱 for 交多少钱): restored before the question is read
