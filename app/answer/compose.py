@@ -35,7 +35,8 @@ _YUAN = r"\d+(?:\.\d+)?\s*(?:万元|万|元)"
 _AMOUNT = ".*" + _YUAN
 ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"最多|最高|封顶|上限|限额|\bmax", re.I), re.compile(r"(?=.*(?:最高|封顶|限额|上限))" + _AMOUNT)),  # cap
-    (re.compile(r"起付|门槛|deductible", re.I), re.compile(r"(?=.*起付)" + _AMOUNT)),  # a deductible, in yuan
+    # a deductible, in yuan (从多少钱开始报 asks for it too)
+    (re.compile(r"起付|门槛|开始报|起报|deductible", re.I), re.compile(r"(?=.*起付)" + _AMOUNT)),
     (re.compile(r"截止|几号|哪天|哪一天|什么时候|啥时候|何时|保到|用到|deadline|\bwhen\b|\b(?:which|what) date", re.I),
      re.compile(r"\d+月\d+日")),  # a date
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
