@@ -209,3 +209,10 @@ def test_a_word_the_guides_write_is_not_taken_for_a_typo(service: AnswerService)
     # 长护 (the Karamay guide's 居民长护) sounds like 账户 when 长 is read zhǎng; 暂庭 is no guide word
     assert service.fixer.fix("能不能只交长护不交医保") == "能不能只交长护不交医保"
     assert service.fixer.fix("老家医保暂庭怎么办") == "老家医保暂停怎么办"
+
+
+def test_a_short_question_in_a_paste_is_asked_side_by_side_not_as_a_follow_up(service: AnswerService) -> None:
+    # "在哪交钱" after a deadline question is the paste's own question, not "…缴费标准" carried over
+    res = ask(service, "克拉玛依的同学问：1.今年集中缴费最晚到哪天 2.在哪交钱")
+    second = res.answer.split("【问题2】", 1)[1]
+    assert "1月10日" in res.answer and "新疆税务社保缴费" in second

@@ -196,7 +196,7 @@ class AnswerService:
             if len(questions) > 1:
                 yield StreamEvent("delta", f"{chr(10) * 2 if i > 1 else ''}【问题{i}】{mask_pii(q)}\n")
                 state.sections = []  # a paste's questions are asked side by side, not one after the other
-            answered = self._answer_one(q, req.city, state)
+            answered = self._answer_one(q, req.city, state, in_paste=len(questions) > 1)
             part = answered.response
             state.sections = [(c.doc_id, c.section) for c in part.citations if c.city != NATIONAL]
             # the assumption is said once, with the first answer that relies on it (not with a refusal)
@@ -259,12 +259,14 @@ class AnswerService:
                                        "calculation": calc})
 
     # ---- one question -----------------------------------------------------------------------------------
-    def _answer_one(self, question: str, explicit_city: str | None, state: SessionState) -> Answered:
+    def _answer_one(self, question: str, explicit_city: str | None, state: SessionState, *,
+                    in_paste: bool = False) -> Answered:
         named = [a.city for a in self.gazetteer.covered_names(question)]
         intent: Intent = classify(question, about_guides=bool(named) or self._in_guide_words(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
-        # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic
-        follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or len(question) <= 8 or (
+        # campus matter ("提交以后多久能建好账户", "照片有大小限制不"), continues the last topic; in a paste, a
+        # short question ("3.在哪交钱") is one of a list asked side by side, not a follow-up
+        follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or (len(question) <= 8 and not in_paste) or (
             intent == "out_of_scope" and not OFF_TOPIC.search(question)))
         if follow_up and intent in ("other", "out_of_scope"):
             intent = state.intent  # type: ignore[assignment]
