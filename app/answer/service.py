@@ -123,9 +123,9 @@ class AnswerService:
         words += [t for terms in tok.synonyms.values() for t in terms]
         # place and school names stay as written (重医 is not 中医), and so do the guides' own words (长护 is the
         # Karamay guide's 居民长护, not 账户 — 长 also reads zhǎng)
-        guide_words = [t for t in self.index.bm25(None)[0].idf if len(t) >= 2]
         return HomophoneFixer(domain_terms(words, tok.tokenize), tok.cut_all_chars,
-                              keep=[a.text for a in self.gazetteer.aliases] + guide_words)
+                              keep=[a.text for a in self.gazetteer.aliases],
+                              words=[t for t in self.index.bm25(None)[0].idf if len(t) >= 2])
 
     def _whole_tables(self) -> dict[tuple[str, str], list[Chunk]]:
         """The chunks holding a whole table (``表：<caption>`` + pipe table), by document and section."""

@@ -22,12 +22,14 @@ DROPPED: tuple[tuple[re.Pattern[str], str], ...] = ((re.compile(r"(?<=[交缴])�
 
 
 class HomophoneFixer:
-    def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]], keep: Iterable[str] = ()) -> None:
-        """``keep``: words that are right as written though they sound like a term (重医 is a school, not 中医);
-        no character of them is changed where they are written (在重医交 is not 在重移交)."""
+    def __init__(self, terms: Iterable[str], segment: Callable[[str], list[str]], keep: Iterable[str] = (),
+                 words: Iterable[str] = ()) -> None:
+        """``keep``: names that are right as written though they sound like a term (重医 is a school, not 中医);
+        no character of them is changed where they are written (在重医交 is not 在重移交). ``words``: other words
+        right as written (the guides' own: 长护 is not 账户); a span that is one of them is no typo."""
         self.segment = segment
         terms = set(terms)
-        self._known = terms | set(keep)
+        self._known = terms | set(keep) | set(words)
         names = sorted((k for k in keep if k), key=len, reverse=True)
         self._keep = re.compile("|".join(map(re.escape, names)), re.IGNORECASE) if names else None
         self._index: SoundIndex[str] = SoundIndex(
