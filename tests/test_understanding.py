@@ -246,6 +246,17 @@ def test_an_earlier_stay_told_in_words_counts_as_the_second_admission() -> None:
     assert (request["admission"], request["cost"], request["care"]) == (2, "80", "outpatient")
 
 
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("去同一家一级社区医院看门诊", 1),  # 社区医院 ends in 区医院, but the student named the level
+    ("在社区医院拿药", 1), ("在区医院住院", 2), ("县医院", 2), ("三甲医院", 3), ("省级医院", 3),
+    ("level 2 hospital", 2), ("校医院", None),
+])
+def test_the_hospital_level_the_student_names_wins_over_the_kind_of_hospital(text: str, level: int | None) -> None:
+    from app.answer.extract import parse_level
+
+    assert parse_level(text) == level
+
 @pytest.mark.parametrize(("follow_up", "previous", "read_as"), [
     ("那住院呢", "重医看门诊去哪看", "重医看住院去哪看"),
     ("那住院呢，只能在重庆住吗", "重医门诊定点医院是哪家", "重医住院定点医院是哪家 只能在重庆住吗"),

@@ -34,14 +34,25 @@ def parse_cost(text: str) -> Decimal | None:
     return best
 
 
+# a level the student names (二级医院, 三甲) wins over one told by the kind of hospital (社区医院 is level 1,
+# though it ends in 区医院, which is a district's level-2 hospital)
+_NAMED_LEVELS = (
+    (3, re.compile(r"三级|三甲|3级|三乙|tertiary|(?:level|grade|class)[ -]?(?:3|iii)\b", re.I)),
+    (2, re.compile(r"二级|2级|二甲|二乙|secondary|(?:level|grade|class)[ -]?(?:2|ii)\b", re.I)),
+    (1, re.compile(r"一级|1级|primary|(?:level|grade|class)[ -]?(?:1|i)\b", re.I)),
+)
+_TOLD_LEVELS = (
+    (3, re.compile(r"省级|市级大医院")),
+    (2, re.compile(r"区级|县级|县医院|(?<!社)区医院")),
+    (1, re.compile(r"社区|卫生院|卫生服务中心|诊所|村卫生室|community", re.I)),
+)
+
+
 def parse_level(text: str) -> int | None:
-    if re.search(r"三级|三甲|3级|三乙|省级|市级大医院|tertiary|(?:level|grade|class)[ -]?(?:3|iii)\b", text, re.I):
-        return 3
-    if re.search(r"二级|2级|二甲|区级|县级|县医院|区医院|secondary|(?:level|grade|class)[ -]?(?:2|ii)\b", text, re.I):
-        return 2
-    if re.search(r"一级|1级|社区|卫生院|卫生服务中心|诊所|村卫生室|primary|community|(?:level|grade|class)[ -]?(?:1|i)\b",
-                 text, re.I):
-        return 1
+    for levels in (_NAMED_LEVELS, _TOLD_LEVELS):
+        for level, pattern in levels:
+            if pattern.search(text):
+                return level
     return None
 
 
