@@ -180,6 +180,9 @@ def test_a_second_question_after_a_question_mark_is_its_own() -> None:
     assert split_questions("随申办里参保确认要怎么弄？确认完多久能用医保") == ["随申办里参保确认要怎么弄？", "确认完多久能用医保"]
     assert split_questions("急诊自己先垫了钱，还能报吗？有没有时间限制") == ["急诊自己先垫了钱，还能报吗？", "有没有时间限制"]
     assert classify("大概多久能报下来") == "claim"
+    # in chat a space after 吗 ends a question too
+    assert split_questions("医保交400就行了吗 长护险是必须交的吗") == ["医保交400就行了吗", "长护险是必须交的吗"]
+    assert split_questions("武汉住院报多少 门诊呢") == ["武汉住院报多少 门诊呢"]
 
 
 def test_single_question_is_not_split() -> None:

@@ -9,8 +9,9 @@ _MARKERS = re.compile(
     r"(?:(?:^|\s|(?<=[：:，,。；;？?！!]))(?:\d{1,2}[.、．)）](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[）)])"
     r"|(?:^|\s)第[一二三四五六七八九十]+[个，,、]?)"
 )
-# "另外" starts a new question only at the start of a clause (自己另外买 is one question)
-_BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?:(?<=[，,\s])|^)(?=另外|还有一个|还有就是|再问一下|顺便问)")
+# "另外" starts a new question only at the start of a clause (自己另外买 is one question); in chat a space after 吗
+# ends a question as a question mark would (医保交400就行了吗 长护险是必须交的吗)
+_BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?<=吗)\s+|(?:(?<=[，,\s])|^)(?=另外|还有一个|还有就是|再问一下|顺便问)")
 _SPEAKER = re.compile(r"^(?:[^：:\s]{1,12}(?:同学|学生|老师|家长|辅导员)?[A-Za-z0-9甲乙丙丁]?)\s*(?:问|说)?[：:]\s*")
 _FILLER = re.compile(r"^(?:老师|您|你|大家)?好[啊呀！!,，。~]*|^(?:谢谢|麻烦了|请问)[！!,，。~]*")
 # a paste's greeting (【辅导员】各位老师好) and its asker introducing themselves (我是…辅导员, 本人是…班主任)
