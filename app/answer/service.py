@@ -317,7 +317,9 @@ class AnswerService:
         # intent's words into the search, and so does any question about a named procedure (ALWAYS_HINT)
         query = resolved or (f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question)
         keywords = INTENT_HINTS[intent] if intent in ALWAYS_HINT and not follow_up and not resolved else ""
-        prior = {tuple(s) for s in state.sections} if follow_up else set()
+        # a follow-up pulls towards the sections the last answer cited, unless it swapped a part of the last
+        # question (门诊 → 住院): then it asks about another section
+        prior = {tuple(s) for s in state.sections} if follow_up and not resolved else set()
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords)
 
     def _other_place(self, previous: str, follow_up: str) -> str:
