@@ -127,6 +127,9 @@ def test_two_cities_are_both_mentioned() -> None:
         ("在学校交还是回老家交", "enroll"),
         ("达州毕业咋停医保", "graduate"),  # stopping at graduation is graduation
         ("武汉的慢特病咋申请 报销比例高不高", "benefit"),
+        ("集中缴费期交了医保，从什么时候开始能用？能保多久", "benefit"),  # when the cover starts, not paying
+        ("学校让在这边交医保，那我老家的医保要停吗", "suspend"),
+        ("医保码还没弄好，自己现金付的，现在还能报吗", "claim"),
         # English: an amount in yuan / ¥ with a hospital stay is a computation
         ("My hospital stay cost 9000 yuan, how much is covered?", "calc"),
         ("inpatient bill ¥5000 at a secondary hospital", "calc"),
