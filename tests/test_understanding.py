@@ -121,6 +121,7 @@ def test_two_cities_are_both_mentioned() -> None:
         # paid, but not insurance: another campus matter
         ("四六级报名费多少钱？在哪交", "out_of_scope"),
         ("食堂饭卡在哪充值", "out_of_scope"),
+        ("上海迪士尼学生票多少钱", "out_of_scope"),
         ("统筹基金是啥", "other"),
         ("长护险必须交吗", "pay"),
         ("我爸是职工医保，能用他个人账户帮我交吗", "pay"),  # 共济
@@ -237,6 +238,9 @@ def test_names_written_with_a_homophone_typo_are_respelled() -> None:
     assert GAZ.respell("克拉玛衣的医保一年交多少") == "克拉玛依的医保一年交多少"
     assert GAZ.respell("复但大学新生怎么参保") == "复旦大学新生怎么参保"
     assert GAZ.respell("我在武汉上学") == "我在武汉上学"  # written right: untouched
+    # 州 typed 洲 is the same place
+    assert detect_city("达洲这边医保费支付宝能交吗", GAZ).city == "dazhou"
+    assert detect_city("杭洲读大二", GAZ).uncovered == "杭州"
 
 
 def test_an_earlier_stay_told_in_words_counts_as_the_second_admission() -> None:

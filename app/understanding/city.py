@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -125,6 +125,8 @@ def load_gazetteer(path: Path, segment: Callable[[str], list[str]] | None = None
             aliases += [Alias(name, city, school) for name in [school, *(shorts or [])]]
     for place, names in (data.get("uncovered") or {}).items():
         aliases += [Alias(name, None, place=place) for name in names]
+    # 州 is often typed 洲 (达洲, 杭洲): the same place
+    aliases += [replace(a, text=a.text.replace("州", "洲")) for a in aliases if "州" in a.text]
     unique = {a.text: a for a in aliases}  # a later duplicate wins; keep the data free of them
     blocked = {k: tuple(v) for k, v in (data.get("not_followed_by") or {}).items()}
     return Gazetteer(list(unique.values()), blocked, segment)
