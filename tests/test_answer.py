@@ -182,6 +182,7 @@ def test_a_follow_up_leans_towards_the_sections_the_last_answer_cited(service: A
     later = ask(service, "那如果是住院，一年最多能报多少钱", session_id=first.session_id)
     assert later.city == "wuhan" and "住院" in later.citations[0].section
 
+
 def test_a_follow_up_naming_another_city_asks_the_last_question_there(service: AnswerService) -> None:
     first = ask(service, "武汉住院起付线多少")
     later = ask(service, "那克拉玛依呢", session_id=first.session_id)

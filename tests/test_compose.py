@@ -88,7 +88,6 @@ def test_bm25s_first_does_not_join_a_lead_the_dense_search_ranked_first() -> Non
     assert [c.chunk_id for c in pick_blocks([first, same], limit=3, score=score, gain=0.1, firsts=both)] == ["c1"]
 
 
-
 def test_a_lead_both_retrievers_ranked_first_takes_another_section_only_for_much_of_the_question() -> None:
     first = chunk(1, "A", "异地就医备案 在国家医保服务平台办理 直接结算。")
     small = chunk(2, "B", "异地就医备案 要带身份证。")  # covers 身份证: a fifth of the question
@@ -96,6 +95,7 @@ def test_a_lead_both_retrievers_ranked_first_takes_another_section_only_for_much
     assert [c.chunk_id for c in pick_blocks([first, small], limit=3, score=score, gain=0.1)] == ["c1", "c2"]
     both = {"c1": frozenset({"bm25", "dense"})}
     assert [c.chunk_id for c in pick_blocks([first, small], limit=3, score=score, gain=0.1, firsts=both)] == ["c1"]
+
 
 TABLE = """表：上海 大学生居保待遇
 | 待遇类别 | 医院级别 | 起付线 | 个人自负比例 |

@@ -256,7 +256,6 @@ def test_an_earlier_stay_told_in_words_counts_as_the_second_admission() -> None:
     assert (request["admission"], request["cost"], request["care"]) == (2, "80", "outpatient")
 
 
-
 @pytest.mark.parametrize(("text", "level"), [
     ("去同一家一级社区医院看门诊", 1),  # 社区医院 ends in 区医院, but the student named the level
     ("在社区医院拿药", 1), ("在区医院住院", 2), ("县医院", 2), ("三甲医院", 3), ("省级医院", 3),
@@ -266,6 +265,7 @@ def test_the_hospital_level_the_student_names_wins_over_the_kind_of_hospital(tex
     from app.answer.extract import parse_level
 
     assert parse_level(text) == level
+
 
 @pytest.mark.parametrize(("follow_up", "previous", "read_as"), [
     ("那住院呢", "重医看门诊去哪看", "重医看住院去哪看"),

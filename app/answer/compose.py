@@ -27,7 +27,7 @@ GAIN_RANK = 3
 BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this share of the question's weight
 # … or this share when both retrievers ranked the lead's chunk first: such a lead is rarely the wrong section, and
 # a section joining it for a tenth of the question was cited wrongly 4 times in 5 (all sets: citation accuracy
-# +0.024 mean over 17 sets, +0.031 on two sets written after the rule was chosen; −4 answers of 1,000)
+# +0.024 mean over 17 sets, +0.031 on two unread sets not used to choose it; −4 answers of 1,000)
 CONSENSUS_GAIN = 0.3
 KIND_BONUS = 3.0  # a sentence of the asked kind (cap, deductible, date, fee) over other sentences with figures
 QUOTE_CHARS = 300

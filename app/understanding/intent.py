@@ -59,7 +59,7 @@ DOMAIN = re.compile(
 )
 # campus matters that are not medical insurance, even when they are paid (四六级报名费多少钱，在哪交)
 OFF_TOPIC = re.compile(r"四六级|报名费|学费|住宿费|宿舍|食堂|快递|选课|绩点|网费|电费|话费|水费|天气|作文|写一[首篇]|翻译|"
-                       r"股票|游戏|外卖|考研|校园网|饭卡|好玩|旅游|景点|景区|门票|学生票|乐园|迪士尼|美食|好吃|电影")
+                       r"股票|游戏|外卖|考研|校园网|饭卡|好玩|旅游|景点|景区|门票|学生票|乐园|美食|好吃|电影")
 AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块|rmb|yuan|cny)|花了\s*\d|\d+(?:\.\d+)?\s*万|[¥￥]\s*\d"
                     r"|(?:rmb|cny)\s*\d"
                     # a bill written bare after what it paid for: 住院2000, 门诊花费350
