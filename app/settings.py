@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         "all cores give p50 24 ms in-process vs 37 ms with one, and the same throughput under load.",
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Chunks returned by search.")
+    join_threshold: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Probability (model in app/answer/join_model.json) a chunk of another section must reach to "
+        "join an answer and be cited. Unset: the threshold stored with the model (0.2); 0: no model, the "
+        "composer's rules alone.")
     candidate_k: int = Field(
         default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.answer.joins import JoinGate, Ranks, join_features
 from app.answer.models import Citation
 from app.answer.tables import Table, parse_table, summarize
 from ingest.chunking import Chunk
@@ -41,8 +42,11 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"最多|最高|封顶|上限|限额|\bmax", re.I), re.compile(r"(?=.*(?:最高|封顶|限额|上限))" + _AMOUNT)),  # cap
     # a deductible, in yuan (从多少钱开始报 asks for it too)
     (re.compile(r"起付|门槛|开始报|起报|deductible", re.I), re.compile(r"(?=.*起付)" + _AMOUNT)),
-    (re.compile(r"截止|几号|哪天|哪一天|什么时候|啥时候|何时|保到|用到|deadline|\bwhen\b|\b(?:which|what) date", re.I),
-     re.compile(r"\d+月\d+日")),  # a date
+    (re.compile(r"截止|几号|哪天|哪一天|几月|哪个月|什么时候|啥时候|何时|保到|用到|deadline|\bwhen\b|"
+                r"\b(?:which|what) date", re.I), re.compile(r"\d+月\d+日")),  # a date
+    # a delay: 多久能用 is answered by 次日 or 3个工作日
+    (re.compile(r"多久|多长时间|几天|多少天|how long", re.I),
+     re.compile(r"次日|当日|当天|\d+\s*个?(?:工作日|自然日|天|日内|分钟|小时|个月)")),
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
     (re.compile(r"交多少|多少钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
      re.compile(r"(?:个人(?:缴费标准|缴费|缴纳)|[一二]档)[^，。；;]{0,6}?" + _YUAN)),  # or a tier's fee: 一档180元
@@ -51,6 +55,12 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 
 # the hits BM25 or the dense search ranked first: chunk id → which of them ("bm25", "dense")
 Firsts = Mapping[str, frozenset[str]]
+
+
+def firsts_of(ranks: Ranks) -> dict[str, frozenset[str]]:
+    """The hits BM25 or the dense search ranked first, from their ranks."""
+    out = {cid: frozenset(name for name, r in zip(("bm25", "dense"), pair) if r == 1) for cid, pair in ranks.items()}
+    return {cid: by for cid, by in out.items() if by}
 
 
 @dataclass
@@ -183,8 +193,14 @@ def render_block(chunk: Chunk) -> str:
     return _plain(chunk.text)
 
 
+def _heading(chunk: Chunk) -> str:
+    return chunk.section.rpartition(" > ")[2]
+
+
 def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int = 0,
-                score: Scorer | None = None, gain: float = 0.0, firsts: Firsts | None = None) -> list[Chunk]:
+                score: Scorer | None = None, gain: float = 0.0, firsts: Firsts | None = None,
+                ranks: Ranks | None = None, gate: JoinGate | None = None,
+                kinds: Sequence[re.Pattern[str]] = ()) -> list[Chunk]:
     """The chunk the lead came from, then chunks of its section (rows of one table stay together), then chunks
     of other sections: those only when they cover a part of the question the chosen ones do not (terms the
     student wrote worth at least ``gain`` × their weight; 大中专学生 added for 大学生 does not count), or when
@@ -197,7 +213,8 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
     A neighbouring section that merely repeats the question's words adds nothing to the answer and would be
     cited for nothing (measured on dev: citation
     precision 0.59 → 0.65 for the gain rule, 0.66 → 0.76 for the retrievers' firsts, 0.77 → 0.79 for counting
-    only the student's own words, accuracy unchanged or better)."""
+    only the student's own words, accuracy unchanged or better). A ``gate`` (:mod:`app.answer.joins`) has the
+    last word on each chunk of another section these rules admit."""
     first = hits[anchor]
     firsts = firsts or {}
     lead_by = firsts.get(first.chunk_id, frozenset())
@@ -205,6 +222,7 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
         gain = max(gain, CONSENSUS_GAIN)
     rank = {c.chunk_id: i for i, c in reversed(list(enumerate(hits)))}
     covered = score.terms(first.text) if score else set()
+    lead_terms = set(covered)
     total = score.weight(score.asked_terms(score.weights)) if score else 0.0
     ordered = [first, *(h for h in hits if h is not first and h.section == first.section),
                *(h for h in hits if h is not first and h.section != first.section)]
@@ -225,6 +243,13 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
             by = firsts.get(chunk.chunk_id, frozenset())
             free = bool(by) and rank[chunk.chunk_id] <= FREE_RANK and not (by == {"bm25"} and "dense" in lead_by)
             if (score.weight(gained) < gain * total or not gained or rank[chunk.chunk_id] > GAIN_RANK) and not free:
+                continue
+            if gate and not gate.admit(chunk, join_features(
+                chunk, first, position=rank[chunk.chunk_id], ranks=ranks or {}, weights=score.weights,
+                chunk_terms=score.terms(chunk.text), lead_terms=lead_terms,
+                heading_terms=score.terms(_heading(chunk)), lead_heading_terms=score.terms(_heading(first)),
+                asked=score.asked_terms(score.weights), kinds=kinds,
+            )):
                 continue
             covered |= new
         chosen.append(chunk)
@@ -284,10 +309,12 @@ def compose_answer(
     calculation_sources: Sequence[Chunk] = (),
     question: str = "",
     table_of: Callable[[Chunk], Chunk | None] | None = None,
-    firsts: Firsts | None = None,
+    ranks: Ranks | None = None,
+    gate: JoinGate | None = None,
     children_of: Callable[[Chunk], Sequence[Chunk]] | None = None,
 ) -> Composed:
-    """``firsts``: the hits a retriever ranked first, and which (see :func:`pick_blocks`). ``table_of`` finds the
+    """``ranks``: each hit's BM25 and dense rank (the hits a retriever ranked first follow, see
+    :func:`pick_blocks`); ``gate`` weighs the chunks of other sections that would join. ``table_of`` finds the
     whole-table chunk a table row belongs to: a figure question led by one row is led by the table's figures
     for every row instead (:mod:`app.answer.tables`)."""
     cites = CitationList(docs)
@@ -296,9 +323,11 @@ def compose_answer(
         refs = "".join(f"[{cites.cite(c)}]" for c in calculation_sources)
         parts.append(calculation_text + refs)
     wants_figures = bool(question and ASKS_FIGURE.search(question))
-    lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=answer_kinds(question))
+    kinds = answer_kinds(question)
+    lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=kinds)
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
-                         score=score, gain=BLOCK_GAIN, firsts=firsts) if hits else []
+                         score=score, gain=BLOCK_GAIN, firsts=firsts_of(ranks or {}), ranks=ranks,
+                         gate=gate, kinds=kinds) if hits else []
     said = ""  # the lead as shown: a one-sentence chunk it says in full is not repeated below it
     if lead and not calculation_text:
         i, sentence = lead

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.answer import compose as cmp
+from app.answer.joins import JoinGate, JoinModel, Ranks
 from app.answer.extract import benefit_request, parse_admission, parse_cost, parse_level
 from app.answer.models import AskRequest, AskResponse, Clarification
 from app.answer.sessions import SessionState, SessionStore, make_session_store
@@ -108,6 +109,9 @@ class AnswerService:
         self.fixer = self._homophone_fixer()
         self._tables = self._whole_tables()
         self._children = self._subsections()
+        # the chunks of other sections an answer adds pass this model (None: the composer's rules alone)
+        self.joins: JoinGate | None = (None if settings.join_threshold == 0
+                                       else JoinModel.load(threshold=settings.join_threshold))
         self.llm: Any = None
         if llm_enabled(settings):
             from app.answer.llm import LLMWriter
@@ -338,15 +342,12 @@ class AnswerService:
         return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)
 
     def _hits(self, query: str, city: str | None, k: int | None = None,
-              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], cmp.Firsts]:
-        """The chunks found, best first, and the ids of those BM25 or the dense search ranked first (with which
-        of the two did)."""
+              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], Ranks]:
+        """The chunks found, best first, and each one's BM25 and dense rank."""
         s = self.settings
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
                       prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords)
-        firsts = {h.chunk.chunk_id: frozenset(name for name, rank in (("bm25", h.bm25_rank), ("dense", h.dense_rank))
-                                              if rank == 1) for h in hits if 1 in (h.bm25_rank, h.dense_rank)}
-        return [h.chunk for h in hits], firsts
+        return [h.chunk for h in hits], {h.chunk.chunk_id: (h.bm25_rank, h.dense_rank) for h in hits}
 
     def _scorer(self, query: str, city: str | None) -> cmp.Scorer:
         """Question terms weighted by their BM25 idf in the city's guides. The names that chose the guide (重医,
@@ -372,11 +373,12 @@ class AnswerService:
         question = question or query
         if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
             query = TOPIC.sub("", query).strip() or query
-        found, firsts = self._hits(query, city, prefer=prefer, keywords=keywords)
+        found, ranks = self._hits(query, city, prefer=prefer, keywords=keywords)
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
-        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, firsts=firsts,
+        composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, ranks=ranks,
+                                      gate=self.joins,
                                       city_name=self.cities[city].name, question=query, table_of=self._table_of,
                                       children_of=self._children_of)
         if not hits or not composed.citations or not composed.led:
@@ -391,15 +393,16 @@ class AnswerService:
                       f"我不想猜测。请咨询学校医保工作人员或：{contact}。", city, intent)
 
     def _no_city(self, question: str, intent: Intent) -> AskResponse:
-        hits, firsts = self._hits(question, None)
+        hits, ranks = self._hits(question, None)
         if NATIONAL_CUE.search(question):  # "国家文件说…": the national documents answer, whatever the city
-            found, found_firsts = self._hits(question, NATIONAL)
+            found, found_ranks = self._hits(question, NATIONAL)
             if national := [h for h in found if h.city == NATIONAL]:
-                hits, firsts = national, found_firsts
+                hits, ranks = national, found_ranks
         # national policy answers a general question; an amount or a date is each city's own: ask which city
         if hits and hits[0].city == NATIONAL and (NATIONAL_CUE.search(question) or not LOCAL_FACT.search(question)):
             national = [h for h in hits if h.city == NATIONAL]
-            composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, firsts=firsts,
+            composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, ranks=ranks,
+                                          gate=self.joins,
                                           score=self._scorer(question, None), city_name="全国", question=question)
             if composed.citations:
                 return _reply(composed.text, None, intent, citations=composed.citations)
@@ -408,9 +411,10 @@ class AnswerService:
         return _reply(ask, None, intent, clarification=Clarification(question=ask, options=self.covered))
 
     def _uncovered(self, question: str, place: str, intent: Intent) -> AskResponse:
-        found, firsts = self._hits(question, NATIONAL, k=3)
+        found, ranks = self._hits(question, NATIONAL, k=3)
         national = [h for h in found if h.city == NATIONAL]
-        composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, firsts=firsts,
+        composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, ranks=ranks,
+                                      gate=self.joins,
                                       score=self._scorer(question, NATIONAL), city_name="全国", question=question)
         names = "、".join(self.cities[c].name for c in self.covered)
         head = (f"抱歉，目前没有{place}的大学生医保指南（现有：{names}），无法给出{place}的具体标准。"
@@ -437,9 +441,9 @@ class AnswerService:
             text = f"【{self.cities[city].name}】{out.reason}"
         else:
             text = _calc_text(self.cities[city].name, out, notes)
-        hits, firsts = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
+        hits, ranks = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(question, city),
-                                      firsts=firsts,
+                                      ranks=ranks, gate=self.joins,
                                       city_name=self.cities[city].name, calculation_text=text,
                                       calculation_sources=sources)
         reply = _reply(composed.text, city, intent, citations=composed.citations, calculation=calc)

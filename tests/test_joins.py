@@ -1,0 +1,107 @@
+"""The join model: which chunks of other sections join an answer (and are cited)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.answer.compose import answer_kinds, pick_blocks
+from app.answer.joins import FEATURES, MODEL_PATH, JoinModel, join_features
+from app.answer.models import AskRequest
+from app.answer.service import AnswerService
+from app.settings import Settings
+from conftest import KNOWLEDGE
+from eval.train_joins import HELD_OUT, TRAIN
+from ingest.chunking import Chunk
+from test_compose import chunk, scorer
+
+
+class Refuse:
+    def __init__(self) -> None:
+        self.seen: list[tuple[Chunk, dict[str, float]]] = []
+
+    def admit(self, c: Chunk, features: Mapping[str, float]) -> bool:
+        self.seen.append((c, dict(features)))
+        return False
+
+
+def test_the_packaged_model_has_every_feature_and_its_threshold() -> None:
+    model = JoinModel.load()
+    assert set(model.weights) == set(FEATURES)
+    assert model.threshold == json.loads(MODEL_PATH.read_text(encoding="utf-8"))["threshold"]
+    assert JoinModel.load(threshold=0.5).threshold == 0.5
+    # a heading that names the question's words makes a join more likely, all else equal
+    base = dict.fromkeys(FEATURES, 0.0)
+    assert model.probability(base | {"head": 1.0}) > model.probability(base)
+
+
+def test_a_model_file_missing_a_feature_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"weights": {"head": 1.0}, "bias": 0, "threshold": 0.5}), encoding="utf-8")
+    with pytest.raises(ValueError, match="no weight"):
+        JoinModel.load(path)
+
+
+def test_features_say_how_much_of_the_question_a_candidate_covers() -> None:
+    lead = chunk(1, "A > 办理", "异地就医备案 在国家医保服务平台办理。")
+    other = chunk(2, "B > 直接结算", "备案后 直接结算，次日生效。")
+    score = scorer("异地就医备案", "直接结算", "多久")
+    terms = score.terms
+    f = join_features(other, lead, position=1, ranks={"c2": (1, None), "c1": (2, 1)}, weights=score.weights,
+                      chunk_terms=terms(other.text), lead_terms=terms(lead.text), heading_terms=terms("直接结算"),
+                      lead_heading_terms=terms("办理"), asked=set(score.weights),
+                      kinds=answer_kinds("备案后多久能直接结算"))
+    assert math.isclose(f["head"], 1 / 3) and math.isclose(f["new"], 1 / 3)
+    assert f["bm25"] == 1.0 and f["bm25_first"] == 1.0 and f["dense"] == 0.0 and f["lead_dense"] == 1.0
+    assert f["kind"] == f["kind_new"] == 1.0  # 次日 answers 多久; the lead gives no delay
+
+
+def test_a_gate_has_the_last_word_on_other_sections_only() -> None:
+    first = chunk(1, "A", "异地就医备案 在国家医保服务平台办理。")
+    same = chunk(2, "A", "异地就医备案 要提前 在国家医保服务平台办理。")
+    other = chunk(3, "C", "备案后 直接结算 不用垫钱。")
+    score = scorer("异地就医备案", "直接结算")
+    assert [c.chunk_id for c in pick_blocks([first, same, other], score=score, gain=0.1)] == ["c1", "c2", "c3"]
+    gate = Refuse()
+    chosen = pick_blocks([first, same, other], score=score, gain=0.1, gate=gate)
+    assert [c.chunk_id for c in chosen] == ["c1", "c2"]
+    assert [c.chunk_id for c, _ in gate.seen] == ["c3"] and set(gate.seen[0][1]) == set(FEATURES)
+
+
+@pytest.fixture(scope="module")
+def service(full_index: Path, full_loaded) -> AnswerService:  # noqa: ANN001
+    return AnswerService(Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index), index=full_loaded)
+
+
+def test_the_service_answers_through_the_model(service: AnswerService, full_index: Path, full_loaded) -> None:  # noqa: ANN001
+    assert isinstance(service.joins, JoinModel) and service.joins.threshold == JoinModel.load().threshold
+    off = AnswerService(Settings(knowledge_dir=KNOWLEDGE, index_dir=full_index, join_threshold=0), index=full_loaded)
+    assert off.joins is None
+    # a gate that admits nothing: the answer cites the lead's section (and its sub-sections) only
+    question = "在达州住院了，出院后去报销要带哪些材料？"
+    gate, kept = Refuse(), service.joins
+    service.joins = gate
+    try:
+        res = service.ask(AskRequest(question=question))
+    finally:
+        service.joins = kept
+    assert gate.seen, "the question should have had a candidate from another section"
+    lead = res.citations[0].section
+    assert all(c.section.startswith(lead) for c in res.citations)
+    assert off.ask(AskRequest(question=question)).citations  # and without the model it still answers
+
+
+def test_the_trainer_refuses_the_sets_that_measure_it() -> None:
+    from eval.train_joins import main
+    import typer
+
+    assert not set(TRAIN) & set(HELD_OUT)
+    app = typer.Typer()
+    app.command()(main)
+    result = CliRunner().invoke(app, ["--sets", "dev,blind14"])
+    assert result.exit_code != 0 and "blind14" in result.output
