@@ -1,7 +1,8 @@
 """Compose a grounded Chinese answer from retrieved chunks and calculator output (pure: no I/O).
 
 Every sentence of substance comes from a cited chunk or from the calculator; the template adds only labels,
-the guide's own validity note and contacts from the guide's front-matter.
+the guide's own validity note and contacts from the guide's front-matter (cited to the section that gives them
+when the question asks whom to ask).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ QUOTE_CHARS = 300
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
 ASKS_FIGURE = re.compile(r"多少|几[块元个%成]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
                          r"deductible|threshold|maximum|percent|\bfees?\b|\bcost", re.I)
+# a question asking whom to ask, where to hand in, or a phone number: the contacts are part of the answer
+# (not a student's own number in a counselor's paste: 电话13871234567)
+ASKS_CONTACT = re.compile(r"找谁|问谁|交给谁|哪个部门|什么部门|哪个科室|哪个办公室|(?:电话|热线|联系方式)(?![:：]?\s*\d)|"
+                          r"联系人|打哪|\bwho\b|phone|hotline", re.I)
 # what kind of figure a question asks for → what a sentence giving that figure holds (topic and figure)
 _YUAN = r"\d+(?:\.\d+)?\s*(?:万元|万|元)"
 _AMOUNT = ".*" + _YUAN
@@ -271,23 +276,31 @@ def outline(children: Sequence[Chunk], cites: CitationList, limit: int = 6) -> s
     return "\n".join(lines)
 
 
-def contact_line(docs: Sequence[DocInfo], intent: str) -> str:
-    """Offices or hotlines from the guides' front-matter, those matching the intent first."""
-    keys = {"remote_care": "备案|异地", "claim": "报销|医保", "pay": "缴费|税务|财务", "e_voucher": "社保卡|医保"}
+def contacts_for(docs: Sequence[DocInfo], intent: str, limit: int = 2) -> list[tuple[str, str, str]]:
+    """(doc_id, name, phone or address) of the offices or hotlines from the guides' front-matter, those
+    matching the intent first."""
+    keys = {"remote_care": "备案|异地", "claim": "报销|医保", "pay": "缴费|税务|财务", "e_voucher": "社保卡|社会保障卡|医保"}
     pattern = keys.get(intent, "医保|咨询|热线")
-    rows: list[tuple[int, str]] = []
+    rows: list[tuple[int, tuple[str, str, str]]] = []
     for doc in docs:
         for c in doc.contacts:
             reach = c.get("phone") or c.get("address")
             if not reach:
                 continue
-            rows.append((0 if re.search(pattern, str(c.get("name", ""))) else 1, f"{c['name']}：{reach}"))
-    rows.sort(key=lambda r: r[0])
-    seen: list[str] = []
+            rows.append((0 if re.search(pattern, str(c.get("name", ""))) else 1, (doc.doc_id, c["name"], reach)))
+    # the offices for this matter only, when the guide names any (a remote-care question gets the remote-care
+    # number, not the social-security-card hotline beside it)
+    if any(rank == 0 for rank, _ in rows):
+        rows = [r for r in rows if r[0] == 0]
+    seen: list[tuple[str, str, str]] = []
     for _, row in rows:
         if row not in seen:
             seen.append(row)
-    return "；".join(seen[:2])
+    return seen[:limit]
+
+
+def contact_line(docs: Sequence[DocInfo], intent: str) -> str:
+    return "；".join(f"{name}：{reach}" for _, name, reach in contacts_for(docs, intent))
 
 
 def notices(docs: Sequence[DocInfo]) -> list[str]:
@@ -312,9 +325,12 @@ def compose_answer(
     ranks: Ranks | None = None,
     gate: JoinGate | None = None,
     children_of: Callable[[Chunk], Sequence[Chunk]] | None = None,
+    contact_source: Callable[[str, str], Chunk | None] | None = None,
 ) -> Composed:
     """``ranks``: each hit's BM25 and dense rank (the hits a retriever ranked first follow, see
-    :func:`pick_blocks`); ``gate`` weighs the chunks of other sections that would join. ``table_of`` finds the
+    :func:`pick_blocks`); ``gate`` weighs the chunks of other sections that would join; ``contact_source``
+    finds the chunk of a guide (doc_id) that gives a contact's phone or address, cited when the question
+    asks whom to ask (``ASKS_CONTACT``). ``table_of`` finds the
     whole-table chunk a table row belongs to: a figure question led by one row is led by the table's figures
     for every row instead (:mod:`app.answer.tables`)."""
     cites = CitationList(docs)
@@ -356,9 +372,14 @@ def compose_answer(
         parts.append(("相关规定：\n" if calculation_text else "详细说明：\n") + "\n\n".join(details))
     used_docs = [docs[d] for d in dict.fromkeys(c.doc_id for c in cites.items) if d in docs]
     parts += notices(used_docs)
+    contacts = contacts_for(used_docs, intent)
+    contact = "；".join(f"{name}：{reach}" for _, name, reach in contacts)
+    if contact and contact_source and ASKS_CONTACT.search(question):
+        # whom to ask is (part of) the answer: the section of the guide that gives the number is cited
+        found = {c.chunk_id: c for doc_id, _, reach in contacts if (c := contact_source(doc_id, reach))}
+        contact += "".join(f"[{cites.cite(c)}]" for c in found.values())
     if cites.items:
         parts.append("来源：\n" + sources_block(cites.items))
-    contact = contact_line(used_docs, intent)
     if contact:
         parts.append(f"咨询：{contact}")
     return Composed("\n\n".join(parts), cites.items, led=lead is not None)

@@ -109,6 +109,7 @@ class AnswerService:
         self.fixer = self._homophone_fixer()
         self._tables = self._whole_tables()
         self._children = self._subsections()
+        self._contacts = self.contact_sources()
         # the chunks of other sections an answer adds pass this model (None: the composer's rules alone)
         self.joins: JoinGate | None = (None if settings.join_threshold == 0
                                        else JoinModel.load(threshold=settings.join_threshold))
@@ -150,6 +151,23 @@ class AnswerService:
             if sep and (doc, parent) in first:
                 out.setdefault((doc, parent), []).append(chunk)
         return out
+
+    def contact_sources(self) -> dict[tuple[str, str], Chunk]:
+        """(doc_id, phone or address) of each contact in a guide's front-matter → the chunk of that guide that
+        gives it (of several, the one naming most of the contact's name); a contact no chunk gives is left out."""
+        out: dict[tuple[str, str], Chunk] = {}
+        for doc in self.docs.values():
+            chunks = [c for c in self.index.chunks if c.doc_id == doc.doc_id]
+            for contact in doc.contacts:
+                reach = str(contact.get("phone") or contact.get("address") or "")
+                giving = [c for c in chunks if reach and reach in c.text]
+                if giving:
+                    name = set(str(contact.get("name", "")))
+                    out[(doc.doc_id, reach)] = max(giving, key=lambda c: len(name & set(c.section + c.text)))
+        return out
+
+    def contact_source(self, doc_id: str, reach: str) -> Chunk | None:
+        return self._contacts.get((doc_id, reach))
 
     def _children_of(self, chunk: Chunk) -> list[Chunk]:
         return self._children.get((chunk.doc_id, chunk.section), [])
@@ -380,7 +398,7 @@ class AnswerService:
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, ranks=ranks,
                                       gate=self.joins,
                                       city_name=self.cities[city].name, question=query, table_of=self._table_of,
-                                      children_of=self._children_of)
+                                      children_of=self._children_of, contact_source=self.contact_source)
         if not hits or not composed.citations or not composed.led:
             return Answered(self._not_in_guide(city, intent))
         reply = _reply(composed.text, city, intent, citations=composed.citations)
