@@ -16,17 +16,16 @@ from app.answer.models import AskRequest
 from app.answer.service import AnswerService
 from app.settings import Settings
 from conftest import KNOWLEDGE
-from eval.train_joins import HELD_OUT, TRAIN
+from eval.train_joins import HELD_OUT, TRAIN, Recorder
 from ingest.chunking import Chunk
 from test_compose import chunk, scorer
 
 
-class Refuse:
-    def __init__(self) -> None:
-        self.seen: list[tuple[Chunk, dict[str, float]]] = []
+class Refuse(Recorder):
+    """The trainer's recording gate, admitting nothing."""
 
     def admit(self, c: Chunk, features: Mapping[str, float]) -> bool:
-        self.seen.append((c, dict(features)))
+        super().admit(c, features)
         return False
 
 
@@ -70,7 +69,7 @@ def test_a_gate_has_the_last_word_on_other_sections_only() -> None:
     gate = Refuse()
     chosen = pick_blocks([first, same, other], score=score, gain=0.1, gate=gate)
     assert [c.chunk_id for c in chosen] == ["c1", "c2"]
-    assert [c.chunk_id for c, _ in gate.seen] == ["c3"] and set(gate.seen[0][1]) == set(FEATURES)
+    assert [c.chunk_id for c, _ in gate.rows] == ["c3"] and set(gate.rows[0][1]) == set(FEATURES)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +89,7 @@ def test_the_service_answers_through_the_model(service: AnswerService, full_inde
         res = service.ask(AskRequest(question=question))
     finally:
         service.joins = kept
-    assert gate.seen, "the question should have had a candidate from another section"
+    assert gate.rows, "the question should have had a candidate from another section"
     lead = res.citations[0].section
     assert all(c.section.startswith(lead) for c in res.citations)
     assert off.ask(AskRequest(question=question)).citations  # and without the model it still answers
