@@ -148,3 +148,15 @@ def test_a_broad_question_led_by_a_sections_introduction_gets_its_sub_sections()
     assert "- 二、继续深造的：可以在就读高校所在地参保。 [3]" in composed.text
     assert composed.text.count("由用人单位") == 1  # a one-sentence sub-section is not repeated as a block
     assert [c.chunk_id for c in composed.citations] == ["c1", "c2", "c3"]
+
+
+def test_a_lead_introducing_a_list_says_the_items() -> None:
+    from app.answer.compose import with_list
+
+    steps = chunk(1, "（二）异地就医", "异地就医备案参考方式：\n1. 拨打 0818-2182953 电话备案；\n2. 线上备案：微信小程序上备案。\n\n其他说明。")
+    assert with_list("异地就医备案参考方式：", steps) == "异地就医备案参考方式：拨打 0818-2182953 电话备案；线上备案：微信小程序上备案。"
+    # a long list is cut with an ellipsis; a sentence that introduces nothing is left alone
+    long = chunk(2, "材料", "需提交材料：\n" + "\n".join(f"{n}. 第{n}种证明材料原件及复印件" for n in range(1, 20)))
+    said = with_list("需提交材料：", long, limit=40)
+    assert said.startswith("需提交材料：第1种证明材料原件及复印件；") and said.endswith("…") and len(said) < 60
+    assert with_list("备案后直接结算。", steps) == "备案后直接结算。"

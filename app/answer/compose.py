@@ -33,6 +33,7 @@ BLOCK_GAIN = 0.1  # another section joins the answer only if it covers this shar
 CONSENSUS_GAIN = 0.3
 KIND_BONUS = 3.0  # a sentence of the asked kind (cap, deductible, date, fee) over other sentences with figures
 QUOTE_CHARS = 300
+LIST_CHARS = 160  # a lead introducing a list says its items up to this length
 # a question that asks "how much / what ratio / what threshold" is answered by a figure
 ASKS_FIGURE = re.compile(r"多少|几[块元个%成]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
                          r"deductible|threshold|maximum|percent|\bfees?\b|\bcost", re.I)
@@ -179,6 +180,29 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
             if best is None or value > best[0]:
                 best = (value, i, sentence)
     return (best[1], best[2]) if best and best[0] > 0 else None
+
+
+def with_list(sentence: str, chunk: Chunk, limit: int = LIST_CHARS) -> str:
+    """A lead that introduces a list ("报销申报需提交材料：") says the list's items after it, on one line, as far as
+    ``limit`` characters allow; any other lead is returned as it is."""
+    if not sentence.rstrip().endswith(("：", ":")):
+        return sentence
+    lines = _plain(_faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text).splitlines()
+    start = next((n for n, line in enumerate(lines) if sentence.strip() in _LIST_MARK.sub("", line)), None)
+    if start is None:
+        return sentence
+    items: list[str] = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            continue
+        if not _LIST_MARK.match(line):
+            break
+        item = _LIST_MARK.sub("", line).strip().rstrip("；;。，,")
+        if items and len(sentence) + len("；".join([*items, item])) > limit:
+            items.append("…")
+            break
+        items.append(item)
+    return sentence.rstrip() + "；".join(items).replace("；…", "…") + ("。" if items and items[-1] != "…" else "")
 
 
 def summarize_for(table: Table, score: Scorer) -> str | None:
@@ -353,6 +377,7 @@ def compose_answer(
             summary = summarize_for(table, score) if table else None
             if summary:
                 sentence, source = summary, whole
+        sentence = with_list(sentence, source)
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
         said = sentence.strip()
