@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from app.retrieval.index import LoadedIndex, load_configured_index
 from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
 from app.understanding.city import Gazetteer, detect_city, load_gazetteer
+from app.understanding.coverage import guide_lacks, matter_words
 from app.understanding.ellipsis import is_elliptical, resolve
 from app.understanding.homophones import HomophoneFixer, domain_terms
 from app.understanding.intent import OFF_TOPIC, Intent, classify
@@ -109,7 +110,8 @@ class AnswerService:
         self.fixer = self._homophone_fixer()
         self._tables = self._whole_tables()
         self._children = self._subsections()
-        self._contacts = self.contact_sources()
+        self._contacts = self._contact_sources()
+        self._guide_texts = self._city_texts()
         # the chunks of other sections an answer adds pass this model (None: the composer's rules alone)
         self.joins: JoinGate | None = (None if settings.join_threshold == 0
                                        else JoinModel.load(threshold=settings.join_threshold))
@@ -152,7 +154,7 @@ class AnswerService:
                 out.setdefault((doc, parent), []).append(chunk)
         return out
 
-    def contact_sources(self) -> dict[tuple[str, str], Chunk]:
+    def _contact_sources(self) -> dict[tuple[str, str], Chunk]:
         """(doc_id, phone or address) of each contact in a guide's front-matter → the chunk of that guide that
         gives it (of several, the one naming most of the contact's name); a contact no chunk gives is left out."""
         out: dict[tuple[str, str], Chunk] = {}
@@ -165,6 +167,14 @@ class AnswerService:
                     name = set(str(contact.get("name", "")))
                     out[(doc.doc_id, reach)] = max(giving, key=lambda c: len(name & set(c.section + c.text)))
         return out
+
+    def _city_texts(self) -> dict[str, str]:
+        """Each covered city's guide text (headings and chunks), lower-cased: what :mod:`coverage` looks in."""
+        texts: dict[str, list[str]] = {}
+        for c in self.index.chunks:
+            if c.city != NATIONAL:
+                texts.setdefault(c.city, []).append(f"{c.section}\n{c.text}".lower())
+        return {city: "\n".join(parts) for city, parts in texts.items()}
 
     def contact_source(self, doc_id: str, reach: str) -> Chunk | None:
         return self._contacts.get((doc_id, reach))
@@ -332,6 +342,9 @@ class AnswerService:
         if city is None:
             return Answered(self._no_city(question, intent))
         state.city, state.school = city, guess.school or (state.school if state.city == city else None)
+        if lacking := guide_lacks(matter_words(question, intent), city, self._guide_texts,
+                                  self.index.tokenizer.synonyms):
+            return Answered(self._not_in_guide(city, intent, lacking))
         if intent == "calc":
             calc_question = f"{state.last_question} {question}" if follow_up else question
             return self._calculate(calc_question, question if follow_up else None, city, intent)
@@ -404,11 +417,21 @@ class AnswerService:
         reply = _reply(composed.text, city, intent, citations=composed.citations)
         return Answered(reply, Draft(question, city, self.cities[city].name, hits))
 
-    def _not_in_guide(self, city: str, intent: Intent) -> AskResponse:
+    def _not_in_guide(self, city: str, intent: Intent, matter: Sequence[str] = ()) -> AskResponse:
+        """The guide does not answer: say so (naming the matter it never mentions, when known) and give the
+        offices from its front-matter, cited to the sections that give them."""
         docs = [d for d in self.docs.values() if d.city == city]
-        contact = cmp.contact_line(docs, intent) or NATIONAL_HOTLINE
-        return _reply(f"【{self.cities[city].name}】抱歉，{self.cities[city].name}的医保指南里没有找到这个问题的答案，"
-                      f"我不想猜测。请咨询学校医保工作人员或：{contact}。", city, intent)
+        name = self.cities[city].name
+        contacts = cmp.contacts_for(docs, intent)
+        cites = cmp.CitationList(self.docs)
+        sources = [self.contact_source(doc_id, reach) for doc_id, _, reach in contacts]
+        refs = "".join(f"[{cites.cite(c)}]" for c in {c.chunk_id: c for c in sources if c}.values())
+        contact = ("；".join(f"{n}：{r}" for _, n, r in contacts) + refs) if contacts else NATIONAL_HOTLINE
+        what = (f"没有讲到“{'、'.join(matter)}”的相关规定" if matter else "没有找到这个问题的答案")
+        text = f"【{name}】抱歉，{name}的医保指南里{what}，我不想猜测。请咨询学校医保工作人员或：{contact}。"
+        if cites.items:
+            text += "\n\n来源：\n" + cmp.sources_block(cites.items)
+        return _reply(text, city, intent, citations=cites.items)
 
     def _no_city(self, question: str, intent: Intent) -> AskResponse:
         hits, ranks = self._hits(question, None)
