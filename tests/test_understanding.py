@@ -287,3 +287,10 @@ def test_which_follow_ups_lean_on_the_last_question() -> None:
 
     assert is_elliptical("那克拉玛依那边呢") and is_elliptical("如果是二级医院的话")
     assert not is_elliptical("克拉玛依住院起付线多少")
+
+
+def test_asking_for_the_details_stays_with_its_question() -> None:
+    assert split_questions("寒假回老家住院，需要提前办异地就医备案吗？具体咋办") == [
+        "寒假回老家住院，需要提前办异地就医备案吗？具体咋办"]
+    # an item of a numbered list is a question of its own, whatever its first word
+    assert split_questions("1. 交多少钱？2. 具体在哪交？") == ["交多少钱？", "具体在哪交？"]

@@ -21,6 +21,10 @@ _ASKER = re.compile(_HELLO + r"好?[，,！!]?(?:我是|我们是|本人是?)[^�
                     r"(?:辅导员|老师|班主任|学工|家长|妈妈|爸爸)[，,。；;：:]?$")
 # "帮学生汇总几个问题" announces questions, it does not ask one
 _ANNOUNCE = re.compile(r"(?:几|两|三|四|\d|以下|下面|下列|如下|这些|这几)个?问题")
+# "…要办备案吗？具体咋办": asking for the details of the question before it, not a question of its own (unless
+# it is an item of a numbered list)
+_DETAILS = re.compile(r"具体")
+_ITEM = "\x00"  # where a list marker was (not whitespace: strip() keeps it)
 _QUESTIONY = re.compile(r"[？?吗呢么]|怎么|怎样|如何|多少|多久|哪|能不能|可不可以|是否|要不要|有没有|会不会|咋|啥|什么|几|"
                         r"是不是|用不用|需不需要|行不行|对不对")
 
@@ -45,19 +49,22 @@ def _asks(piece: str) -> bool:
 
 def split_questions(text: str, *, min_chars: int = 4) -> list[str]:
     """Questions in the order they appear; a single question comes back as itself."""
-    text = _MARKERS.sub("\n", _bare_markers(text.strip()))
-    pieces = []
+    text = _MARKERS.sub("\n" + _ITEM, _bare_markers(text.strip()))
+    pieces, numbered = [], set()
     for raw in _BREAKS.split(text):
-        piece = _SPEAKER.sub("", raw.strip())
+        item = raw.strip().startswith(_ITEM)
+        piece = _SPEAKER.sub("", raw.strip().lstrip(_ITEM).strip())
         piece = _FILLER.sub("", piece).strip(" ，,。；;~：:")
         if piece:
+            if item:
+                numbered.add(len(pieces))
             pieces.append(piece)
     questions: list[str] = []
-    for piece in pieces:
+    for n, piece in enumerate(pieces):
         # a statement (context: "我是华科的大一新生") joins the question that follows it
         if questions and not _asks(questions[-1]):
             questions[-1] = f"{questions[-1]}，{piece}"
-        elif len(piece) < min_chars and questions:
+        elif (len(piece) < min_chars or _DETAILS.match(piece) and n not in numbered) and questions:
             questions[-1] = f"{questions[-1]}{piece}"
         else:
             questions.append(piece)
@@ -68,7 +75,8 @@ def split_questions(text: str, *, min_chars: int = 4) -> list[str]:
         # who is asking ("我是洪山区某高校25级辅导员") and "汇总几个问题" are said to the whole paste (the caller
         # reads its city from the whole text): they would pull the first question's search to their words
         questions = [_without_asker(q) for q in questions]
-    return questions or ([text.strip()] if text.strip() else [])
+    text = text.replace(_ITEM, "").strip()
+    return questions or ([text] if text else [])
 
 
 def _without_asker(question: str) -> str:
