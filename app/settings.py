@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     join_threshold: float | None = Field(
         default=None, ge=0, le=1,
         description="Probability (model in app/answer/join_model.json) a chunk of another section must reach to "
-        "join an answer and be cited. Unset: the threshold stored with the model (0.2); 0: no model, the "
+        "join an answer and be cited. Unset: the threshold stored with the model; 0: no model, the "
         "composer's rules alone.")
     candidate_k: int = Field(
         default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."

@@ -245,14 +245,16 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
     only the student's own words, accuracy unchanged or better). A ``gate`` (:mod:`app.answer.joins`) has the
     last word on each chunk of another section these rules admit."""
     first = hits[anchor]
-    firsts = firsts or {}
+    firsts = firsts if firsts is not None else firsts_of(ranks or {})
     lead_by = firsts.get(first.chunk_id, frozenset())
     if lead_by == {"bm25", "dense"}:
         gain = max(gain, CONSENSUS_GAIN)
     rank = {c.chunk_id: i for i, c in reversed(list(enumerate(hits)))}
     covered = score.terms(first.text) if score else set()
     lead_terms = set(covered)
-    total = score.weight(score.asked_terms(score.weights)) if score else 0.0
+    asked = score.asked_terms(score.weights) if score else set()
+    total = score.weight(asked) if score else 0.0
+    lead_heading = score.terms(_heading(first)) if score else set()
     ordered = [first, *(h for h in hits if h is not first and h.section == first.section),
                *(h for h in hits if h is not first and h.section != first.section)]
     chosen: list[Chunk] = []
@@ -276,8 +278,8 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
             if gate and not gate.admit(chunk, join_features(
                 chunk, first, position=rank[chunk.chunk_id], ranks=ranks or {}, weights=score.weights,
                 chunk_terms=score.terms(chunk.text), lead_terms=lead_terms,
-                heading_terms=score.terms(_heading(chunk)), lead_heading_terms=score.terms(_heading(first)),
-                asked=score.asked_terms(score.weights), kinds=kinds,
+                heading_terms=score.terms(_heading(chunk)), lead_heading_terms=lead_heading, asked=asked,
+                kinds=kinds,
             )):
                 continue
             covered |= new
@@ -323,8 +325,16 @@ def contacts_for(docs: Sequence[DocInfo], intent: str, limit: int = 2) -> list[t
     return seen[:limit]
 
 
-def contact_line(docs: Sequence[DocInfo], intent: str) -> str:
-    return "；".join(f"{name}：{reach}" for _, name, reach in contacts_for(docs, intent))
+def contact_line(docs: Sequence[DocInfo], intent: str, cites: CitationList | None = None,
+                 source: Callable[[str, str], Chunk | None] | None = None) -> str:
+    """The contacts for the matter, "name：phone；…"; with ``cites`` and ``source`` (which chunk of a guide
+    gives a phone or address) the sections giving them are cited after them."""
+    contacts = contacts_for(docs, intent)
+    line = "；".join(f"{name}：{reach}" for _, name, reach in contacts)
+    if line and cites is not None and source:
+        found = {c.chunk_id: c for doc_id, _, reach in contacts if (c := source(doc_id, reach))}
+        line += "".join(f"[{cites.cite(c)}]" for c in found.values())
+    return line
 
 
 def notices(docs: Sequence[DocInfo]) -> list[str]:
@@ -366,8 +376,7 @@ def compose_answer(
     kinds = answer_kinds(question)
     lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=kinds)
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
-                         score=score, gain=BLOCK_GAIN, firsts=firsts_of(ranks or {}), ranks=ranks,
-                         gate=gate, kinds=kinds) if hits else []
+                         score=score, gain=BLOCK_GAIN, ranks=ranks, gate=gate, kinds=kinds) if hits else []
     said = ""  # the lead as shown: a one-sentence chunk it says in full is not repeated below it
     if lead and not calculation_text:
         i, sentence = lead
@@ -397,12 +406,8 @@ def compose_answer(
         parts.append(("相关规定：\n" if calculation_text else "详细说明：\n") + "\n\n".join(details))
     used_docs = [docs[d] for d in dict.fromkeys(c.doc_id for c in cites.items) if d in docs]
     parts += notices(used_docs)
-    contacts = contacts_for(used_docs, intent)
-    contact = "；".join(f"{name}：{reach}" for _, name, reach in contacts)
-    if contact and contact_source and ASKS_CONTACT.search(question):
-        # whom to ask is (part of) the answer: the section of the guide that gives the number is cited
-        found = {c.chunk_id: c for doc_id, _, reach in contacts if (c := contact_source(doc_id, reach))}
-        contact += "".join(f"[{cites.cite(c)}]" for c in found.values())
+    # whom to ask is (part of) the answer when the question asks it: the section giving the number is cited
+    contact = contact_line(used_docs, intent, cites, contact_source if ASKS_CONTACT.search(question) else None)
     if cites.items:
         parts.append("来源：\n" + sources_block(cites.items))
     if contact:

@@ -47,8 +47,8 @@ def join_features(chunk: Chunk, lead: Chunk, *, position: int, ranks: Ranks, wei
     """The features of a candidate next to the lead's chunk: ``*_terms`` are the question terms in the chunk's
     text, in the lead chunk's text, in the chunk's own (last) heading and in the lead's; ``asked`` the terms
     the student wrote; ``kinds`` what a sentence giving the asked kind of figure holds (a date for 什么时候, a
-    cap for 最多): a chunk that gives it where the lead's does not answers a part of the question. A lead whose heading and ranks say little about the question leaves room for another
-    section."""
+    cap for 最多): a chunk that gives it where the lead's does not answers a part of the question. A lead whose
+    heading and ranks say little about the question leaves room for another section."""
     total = sum(weights[t] for t in asked if t in weights)
     bm25, dense = ranks.get(chunk.chunk_id, (None, None))
     lead_bm25, lead_dense = ranks.get(lead.chunk_id, (None, None))

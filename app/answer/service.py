@@ -422,11 +422,8 @@ class AnswerService:
         offices from its front-matter, cited to the sections that give them."""
         docs = [d for d in self.docs.values() if d.city == city]
         name = self.cities[city].name
-        contacts = cmp.contacts_for(docs, intent)
         cites = cmp.CitationList(self.docs)
-        sources = [self.contact_source(doc_id, reach) for doc_id, _, reach in contacts]
-        refs = "".join(f"[{cites.cite(c)}]" for c in {c.chunk_id: c for c in sources if c}.values())
-        contact = ("；".join(f"{n}：{r}" for _, n, r in contacts) + refs) if contacts else NATIONAL_HOTLINE
+        contact = cmp.contact_line(docs, intent, cites, self.contact_source) or NATIONAL_HOTLINE
         what = (f"没有讲到“{'、'.join(matter)}”的相关规定" if matter else "没有找到这个问题的答案")
         text = f"【{name}】抱歉，{name}的医保指南里{what}，我不想猜测。请咨询学校医保工作人员或：{contact}。"
         if cites.items:
