@@ -53,6 +53,10 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     # a delay: 多久能用 is answered by 次日 or 3个工作日
     (re.compile(r"多久|多长时间|几天|多少天|how long", re.I),
      re.compile(r"次日|当日|当天|\d+\s*个?(?:工作日|自然日|天|日内|分钟|小时|个月)")),
+    # a web address (网址是多少 is answered by the URL, not by the step saying "登录参保系统")
+    (re.compile(r"网址|网站|网页|链接|官网|\burl\b|website|\blink\b", re.I), re.compile(r"https?://|www\.", re.I)),
+    # a phone number (电话多少: the sentence giving it, not one saying "拨打热线")
+    (re.compile(r"电话|热线|号码|打哪|phone|hotline", re.I), re.compile(r"\d{3,4}-?\d{7,8}|\b\d{5}\b|\d{8}")),
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
     (re.compile(r"交多少|多少钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
      re.compile(r"(?:个人(?:缴费标准|缴费|缴纳)|[一二]档)[^，。；;]{0,6}?" + _YUAN)),  # or a tier's fee: 一档180元
