@@ -220,3 +220,12 @@ def test_a_short_question_in_a_paste_is_asked_side_by_side_not_as_a_follow_up(se
     res = ask(service, "克拉玛依的同学问：1.今年集中缴费最晚到哪天 2.在哪交钱")
     second = res.answer.split("【问题2】", 1)[1]
     assert "1月10日" in res.answer and "新疆税务社保缴费" in second
+
+
+def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
+    # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
+    full = ask(service, "重庆医科大学的医保费最晚哪天交？")
+    short = ask(service, "重医的医保费最晚哪天交？")
+    assert [c.section for c in full.citations] == [c.section for c in short.citations]
+    assert full.answer == short.answer.replace("重医", "重庆医科大学") or full.answer == short.answer
+    assert "报销限额" not in full.answer.split("\n")[0]  # the lead is about paying, not a limits-table row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.understanding.city import detect_city, load_gazetteer
+from app.understanding.city import detect_city, load_gazetteer, school_names_replaced
 from app.understanding.intent import classify
 from app.understanding.split import split_questions
 from conftest import KNOWLEDGE
@@ -294,3 +294,20 @@ def test_asking_for_the_details_stays_with_its_question() -> None:
         "寒假回老家住院，需要提前办异地就医备案吗？具体咋办"]
     # an item of a numbered list is a question of its own, whatever its first word
     assert split_questions("1. 交多少钱？2. 具体在哪交？") == ["交多少钱？", "具体在哪交？"]
+
+
+def test_school_names_do_not_steer_the_searches() -> None:
+    """However the school is named, BM25 and the dense search see the same question: the guide's own word
+    for its school (校区) or nothing for BM25, the city's name for the dense search."""
+    own = {"重庆医科大学", "中国石油大学(北京)克拉玛依校区"}
+    full = school_names_replaced("重庆医科大学的医保费最晚哪天交", GAZ, "chongqing", city_name="重庆", own_schools=own)
+    short = school_names_replaced("重医的医保费最晚哪天交", GAZ, "chongqing", city_name="重庆", own_schools=own)
+    assert full == short == ("的医保费最晚哪天交", "重庆的医保费最晚哪天交")
+    karamay = [school_names_replaced(q, GAZ, "karamay", city_name="克拉玛依", own_schools=own)[0]
+               for q in ("中国石油大学（北京）克拉玛依校区的医保怎么交", "石大克校的医保怎么交")]
+    assert karamay == ["校区 的医保怎么交"] * 2
+    # a city or place name is left alone (every chunk's search text starts with it), and so is a question
+    # that would be left with nothing
+    assert school_names_replaced("武汉大学生医保交多少", GAZ, "wuhan", city_name="武汉", own_schools=own) == (
+        "武汉大学生医保交多少", "武汉大学生医保交多少")
+    assert school_names_replaced("重医", GAZ, "chongqing", city_name="重庆", own_schools=own) == ("重医", "重庆")

@@ -85,6 +85,7 @@ class DocInfo:
     valid_note: str
     contacts: list[dict[str, Any]] = field(default_factory=list)
     old: bool = False  # figures from an earlier year: say so
+    school: str | None = None  # the school whose guide it is (None: a city's guide for all its schools)
 
 
 @dataclass

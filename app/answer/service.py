@@ -22,7 +22,7 @@ from app.privacy import mask_pii
 from app.retrieval.index import LoadedIndex, load_configured_index
 from app.retrieval.search import NATIONAL, city_scope, search
 from app.settings import Settings, llm_enabled
-from app.understanding.city import Gazetteer, detect_city, load_gazetteer
+from app.understanding.city import Gazetteer, detect_city, load_gazetteer, school_names_replaced
 from app.understanding.coverage import guide_lacks, matter_words
 from app.understanding.ellipsis import is_elliptical, resolve
 from app.understanding.homophones import HomophoneFixer, domain_terms
@@ -92,7 +92,7 @@ def load_doc_infos(knowledge_dir: Path, cities: dict[str, City], today: dt.date)
             doc_id=m.doc_id, city=m.city, city_name=cities[m.city].name, title=m.title,
             policy_year=m.policy_year, valid_note=m.valid_note,
             contacts=[c.model_dump(exclude_none=True) for c in m.contacts],
-            old=m.city != NATIONAL and m.policy_year < today.year - 1,
+            old=m.city != NATIONAL and m.policy_year < today.year - 1, school=m.school,
         )
     return infos
 
@@ -376,8 +376,13 @@ class AnswerService:
               prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], Ranks]:
         """The chunks found, best first, and each one's BM25 and dense rank."""
         s = self.settings
+        dense_query = None
+        if city and city != NATIONAL:
+            query, dense_query = school_names_replaced(
+                query, self.gazetteer, city, city_name=self.cities[city].name,
+                own_schools={d.school for d in self.docs.values() if d.city == city and d.school})
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
-                      prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords)
+                      prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords, dense_query=dense_query)
         return [h.chunk for h in hits], {h.chunk.chunk_id: (h.bm25_rank, h.dense_rank) for h in hits}
 
     def _scorer(self, query: str, city: str | None) -> cmp.Scorer:

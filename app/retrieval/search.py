@@ -59,11 +59,13 @@ def search(
     prefer: Collection[tuple[str, str]] = (),
     prefer_weight: float = 1.0,
     keywords: str = "",
+    dense_query: str | None = None,
 ) -> list[Hit]:
     """``prefer``: (doc_id, section) pairs the conversation is about (the sections the last answer cited). The
     candidates from them form a third ranking in the fusion, with ``prefer_weight``: a follow-up like
     "那要是去校外的医院看门诊呢" stays in the section it follows up on unless its own words point elsewhere.
-    ``keywords``: guide terms for BM25 only (the dense search embeds the query alone: each token costs ~1 ms)."""
+    ``keywords``: guide terms for BM25 only (the dense search embeds the query alone: each token costs ~1 ms).
+    ``dense_query``: what the dense search embeds, when it differs from what BM25 reads (default: ``query``)."""
     cities = city_scope(city)
     if mode == "bm25":
         ranked = bm25_ranking(index, query, cities, k)
@@ -74,7 +76,7 @@ def search(
         return [Hit(chunk=index.chunks[index.by_id[cid]], score=s, dense_rank=r)
                 for r, (cid, s) in enumerate(ranked, 1)]
     sparse = [cid for cid, _ in bm25_ranking(index, f"{query} {keywords}" if keywords else query, cities, candidates)]
-    dense = [cid for cid, _ in dense_ranking(index, query, cities, candidates)]
+    dense = [cid for cid, _ in dense_ranking(index, dense_query or query, cities, candidates)]
     b_rank = {cid: r for r, cid in enumerate(sparse, 1)}
     d_rank = {cid: r for r, cid in enumerate(dense, 1)}
     rankings, weights = [sparse, dense], [1.0, 1.0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -174,3 +174,25 @@ def detect_city(
         return CityGuess(session_city, session_school, "session", [], None)
     house = next((a.city for a in found if a.house), None)
     return CityGuess(house, None, "house_word") if house else CityGuess()
+
+
+def school_names_replaced(text: str, gazetteer: Gazetteer, city: str, *, city_name: str,
+                          own_schools: Collection[str]) -> tuple[str, str]:
+    """The question as the two searches see it once its city is known: ``(for BM25, for the dense search)``.
+
+    A school's name chose the guide; it says nothing about which part of it. Written in full it even misleads:
+    重庆医科大学 splits into 重庆/医科/大学…, words of the guide's table captions, so the table rows outrank the
+    asked passage (measured on 153 Chongqing questions: 0.967 accurate with 重医, 0.876 with 重庆医科大学; 70
+    Karamay ones: 0.943 with 克拉玛依校区, 0.857 with the full name). BM25 sees the guide's own word for its
+    school instead (克拉玛依校区 → 校区, for a guide that says 校区学生) or nothing; the dense search sees the city's
+    name. However the school is named, the searches see the same question."""
+    schools = [a for a in gazetteer.find(text) if a.school and a.city == city and a.text in text]
+    if not schools:
+        return text, text
+    house = " ".join(sorted({a.text for a in gazetteer.aliases if a.house and a.city == city}))
+    sparse, dense = text, text
+    for alias in schools:  # longest first (find's order at each position): 重庆医科大学 before 重医
+        sparse = sparse.replace(alias.text, f" {house} " if house and alias.school in own_schools else " ")
+        dense = dense.replace(alias.text, city_name)
+    sparse = re.sub(r"\s+", " ", sparse).strip()
+    return (sparse if len(sparse) >= 2 else text), dense
