@@ -9,8 +9,10 @@ from app.answer.compose import (
     compose_answer,
     lead_sentence,
     pick_blocks,
+    sources_block,
     summarize_for,
 )
+from app.answer.models import Citation
 from app.answer.tables import parse_table
 from ingest.chunking import Chunk
 
@@ -160,3 +162,26 @@ def test_a_lead_introducing_a_list_says_the_items() -> None:
     said = with_list("需提交材料：", long, limit=40)
     assert said.startswith("需提交材料：第1种证明材料原件及复印件；") and said.endswith("…") and len(said) < 60
     assert with_list("备案后直接结算。", steps) == "备案后直接结算。"
+
+
+WHOLE = chunk(10, "住院", "表：住院待遇表\n| 医疗机构级别 | 起付标准 |\n|---|---|\n| 三级 | 800元 |\n| 二级 | 400元 |")
+ROW3 = chunk(11, "住院", "住院待遇表：医疗机构级别 三级；起付标准 800元。", "table_row")
+ROW2 = chunk(12, "住院", "住院待遇表：医疗机构级别 二级；起付标准 400元。", "table_row")
+
+
+def test_a_table_is_shown_once_as_the_table_or_as_its_rows() -> None:
+    lead = chunk(13, "住院", "住院起付标准按医疗机构级别执行。")
+    # the whole table ranked above its rows: the rows go
+    assert pick_blocks([lead, WHOLE, ROW3, ROW2]) == [lead, WHOLE]
+    # rows ranked above the whole table: the table takes the place of the first of them
+    assert pick_blocks([lead, ROW3, WHOLE, ROW2]) == [lead, WHOLE]
+    # the lead's own row stays (its sentence leads); the table shows the others
+    assert pick_blocks([ROW2, ROW3, WHOLE]) == [ROW2, WHOLE]
+
+
+def test_the_sources_list_each_section_once() -> None:
+    def cite(n: int, section: str) -> Citation:
+        return Citation(n=n, doc_id="d", city="wuhan", title="指南", section=section, quote="…")
+
+    text = sources_block([cite(1, "五、门诊"), cite(2, "六、住院"), cite(3, "六、住院")])
+    assert text.splitlines() == ["[1] 指南 › 五、门诊", "[2][3] 指南 › 六、住院"]

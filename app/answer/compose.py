@@ -14,7 +14,7 @@ from typing import Any
 
 from app.answer.joins import JoinGate, Ranks, join_features
 from app.answer.models import Citation
-from app.answer.tables import Table, parse_table, summarize
+from app.answer.tables import Table, is_row_of, parse_table, summarize
 from ingest.chunking import Chunk
 
 MAX_BLOCKS = 3
@@ -231,6 +231,14 @@ def _heading(chunk: Chunk) -> str:
     return chunk.section.rpartition(" > ")[2]
 
 
+def _same_rows(a: Chunk, b: Chunk) -> bool:
+    """One is a row of the other, the whole table (shown once: as the table, or as the rows ranked above it)."""
+    if a.section != b.section or a.doc_id != b.doc_id or {a.kind, b.kind} != {"table_row", "text"}:
+        return False
+    row, table = (a, b) if a.kind == "table_row" else (b, a)
+    return is_row_of(row.text, table.text)
+
+
 def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int = 0,
                 score: Scorer | None = None, gain: float = 0.0, firsts: Firsts | None = None,
                 ranks: Ranks | None = None, gate: JoinGate | None = None,
@@ -271,7 +279,11 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
             continue
         if any(chunk.text in c.text or c.text in chunk.text for c in chosen):
             continue
-        if used and used + len(chunk.text) > MAX_CHARS:
+        if chunk.kind == "table_row" and any(_same_rows(chunk, c) for c in chosen):
+            continue  # its table is shown
+        rows = [c for c in chosen if c is not first and _same_rows(chunk, c)]  # a whole table replaces its rows
+        freed = sum(len(c.text) for c in rows)
+        if used and used - freed + len(chunk.text) > MAX_CHARS:
             continue
         if score and chunk.section != first.section:
             new = score.terms(chunk.text) - covered
@@ -288,8 +300,13 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
             )):
                 continue
             covered |= new
-        chosen.append(chunk)
-        used += len(chunk.text)
+        if rows:
+            at = chosen.index(rows[0])
+            chosen = [c for c in chosen if c not in rows]
+            chosen.insert(at, chunk)
+        else:
+            chosen.append(chunk)
+        used += len(chunk.text) - freed
     return chosen
 
 
@@ -347,7 +364,12 @@ def notices(docs: Sequence[DocInfo]) -> list[str]:
 
 
 def sources_block(citations: Sequence[Citation]) -> str:
-    return "\n".join(f"[{c.n}] {c.title} › {c.section}" for c in citations)
+    """One line per section: the passages quoted from one section (a table's rows) share it, [2][3] …"""
+    numbers: dict[tuple[str, str], list[int]] = {}
+    for c in citations:
+        numbers.setdefault((c.title, c.section), []).append(c.n)
+    return "\n".join(f"{''.join(f'[{n}]' for n in ns)} {title} › {section}"
+                     for (title, section), ns in numbers.items())
 
 
 def compose_answer(

@@ -16,7 +16,7 @@ from app.answer.joins import JoinGate, JoinModel, Ranks
 from app.answer.extract import benefit_request, parse_admission, parse_cost, parse_level
 from app.answer.models import AskRequest, AskResponse, Clarification
 from app.answer.sessions import SessionState, SessionStore, make_session_store
-from app.answer.tables import TABLE_PREFIX
+from app.answer.tables import TABLE_PREFIX, is_row_of
 from app.input_error import InputError
 from app.privacy import mask_pii
 from app.retrieval.index import LoadedIndex, load_configured_index
@@ -184,11 +184,8 @@ class AnswerService:
 
     def _table_of(self, row: Chunk) -> Chunk | None:
         """The whole table a table-row chunk comes from (its sentence starts with the table's caption)."""
-        for whole in self._tables.get((row.doc_id, row.section), []):
-            caption = whole.text.splitlines()[0][len(TABLE_PREFIX):].strip()
-            if row.text.startswith(f"{caption}："):
-                return whole
-        return None
+        return next((whole for whole in self._tables.get((row.doc_id, row.section), [])
+                     if is_row_of(row.text, whole.text)), None)
 
     @property
     def covered(self) -> list[str]:

@@ -31,6 +31,12 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
+def is_row_of(row_text: str, table_text: str) -> bool:
+    """A table-row chunk's sentence starts with its table's caption: ``<caption>：<header> <cell>；…``."""
+    first = table_text.split("\n", 1)[0]
+    return first.startswith(TABLE_PREFIX) and row_text.startswith(f"{first[len(TABLE_PREFIX):].strip()}：")
+
+
 def parse_table(text: str) -> Table | None:
     """A table chunk's text (``表：<caption>`` then a pipe table) → its caption, header and rows."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
