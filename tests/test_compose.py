@@ -8,6 +8,7 @@ from app.answer.compose import (
     answer_kinds,
     compose_answer,
     lead_sentence,
+    narrower,
     pick_blocks,
     sources_block,
     summarize_for,
@@ -185,3 +186,13 @@ def test_the_sources_list_each_section_once() -> None:
 
     text = sources_block([cite(1, "五、门诊"), cite(2, "六、住院"), cite(3, "六、住院")])
     assert text.splitlines() == ["[1] 指南 › 五、门诊", "[2][3] 指南 › 六、住院"]
+
+
+def test_an_introduction_listing_the_options_gives_way_to_the_asked_ones_subsection() -> None:
+    intro = chunk(20, "三、医保缴费", "目前医保支持支付宝、微信和四川电子税务等方式缴费。")
+    alipay = chunk(21, "三、医保缴费 > （一）支付宝缴费", "打开支付宝 APP 首页，点开“市民中心”。", "step")
+    other = chunk(22, "四、医保待遇", "支付宝缴费后次年享受待遇。")
+    hits = [intro, other, alipay]
+    assert narrower(hits, 0, scorer("支付宝", "缴费", "医保")) == 2
+    # an option with no sub-section of its own (微信) keeps the introduction
+    assert narrower(hits, 0, scorer("微信", "缴费", "医保")) is None

@@ -26,6 +26,7 @@ def tk() -> DomainTokenizer:
     ("激活医保电子凭证", ["激活", "医保电子凭证"]),
     ("在随申办或一网通办上办理", ["在", "随申办", "或", "一网通办", "上", "办理"]),
     ("下载国家医保服务平台APP", ["下载", "国家医保服务平台", "APP"]),
+    ("重医圈存机怎么交医保", ["重医", "圈存机", "怎么", "交", "医保"]),  # not 重医圈/存机
 ])
 def test_domain_terms_stay_whole(tk: DomainTokenizer, text: str, words: list[str]) -> None:
     assert tk.cut(text) == words

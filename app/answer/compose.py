@@ -187,6 +187,23 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
     return (best[1], best[2]) if best and best[0] > 0 else None
 
 
+def narrower(hits: Sequence[Chunk], lead: int, score: Scorer) -> int | None:
+    """A found sub-section of the lead's section whose heading names a part of the question the lead's own
+    heading does not: the introduction listing the options ("支持支付宝、微信…等方式缴费") gives way to the
+    sub-section about the asked one ("（一）支付宝缴费") for "用支付宝咋交". (An option with no sub-section of
+    its own, 能用微信交吗, keeps the introduction.)"""
+    first = hits[lead]
+    if first.kind != "text":
+        return None
+    own = score.terms(_heading(first))
+    for j, chunk in enumerate(hits):
+        if chunk.doc_id == first.doc_id and chunk.section.startswith(f"{first.section} > ") and (
+            score.asked_terms(score.terms(_heading(chunk)) - own)
+        ):
+            return j
+    return None
+
+
 def with_list(sentence: str, chunk: Chunk, limit: int = LIST_CHARS) -> str:
     """A lead that introduces a list ("报销申报需提交材料：") says the list's items after it, on one line, as far as
     ``limit`` characters allow; any other lead is returned as it is."""
@@ -402,6 +419,10 @@ def compose_answer(
     wants_figures = bool(question and ASKS_FIGURE.search(question))
     kinds = answer_kinds(question)
     lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=kinds)
+    if lead and (j := narrower(hits, lead[0], score)) is not None and (
+        sub := lead_sentence([hits[j]], score, wants_figures=wants_figures, kinds=kinds)
+    ):
+        lead = (j, sub[1])
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
                          score=score, gain=BLOCK_GAIN, ranks=ranks, gate=gate, kinds=kinds) if hits else []
     said = ""  # the lead as shown: a one-sentence chunk it says in full is not repeated below it
