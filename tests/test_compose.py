@@ -196,3 +196,15 @@ def test_an_introduction_listing_the_options_gives_way_to_the_asked_ones_subsect
     assert narrower(hits, 0, scorer("支付宝", "缴费", "医保")) == 2
     # an option with no sub-section of its own (微信) keeps the introduction
     assert narrower(hits, 0, scorer("微信", "缴费", "医保")) is None
+
+
+def test_a_materials_question_is_led_by_the_list_of_materials() -> None:
+    elsewhere = chunk(30, "（二）异地就医", "如果没有备案，可将结算票据、出院证明等报销材料送回参保地医保中心报销。")
+    local = chunk(31, "（一）达州就医 > 2. 报销申报需提交材料",
+                  "参保人员办理报销申报需提交材料：\n1. 收据原件；\n2. 住院费用结算单；", "step")
+    question = "在达州住院了，出院后去报销要带哪些材料"
+    score = scorer("住院", "出院", "报销", "材料")
+    lead = lead_sentence([elsewhere, local], score, kinds=answer_kinds(question))
+    assert lead is not None and lead[0] == 1
+    # without the kind, the sentence with more of the question's words leads
+    assert lead_sentence([elsewhere, local], score) == (0, elsewhere.text)

@@ -53,6 +53,10 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     # a delay: 多久能用 is answered by 次日 or 3个工作日
     (re.compile(r"多久|多长时间|几天|多少天|how long", re.I),
      re.compile(r"次日|当日|当天|\d+\s*个?(?:工作日|自然日|天|日内|分钟|小时|个月)")),
+    # the materials to bring: the sentence that lists them ("办理报销申报需提交材料：" with its list), not one
+    # that mentions materials in passing
+    (re.compile(r"(?:哪些|什么|啥|准备|带|交|提供)[^，。？?]{0,4}(?:材料|资料|证件|手续)|documents?\b", re.I),
+     re.compile(r"(?:材料|资料|证件|证明)[^。；;]{0,24}[：:]\s*$")),
     # a web address (网址是多少 is answered by the URL, not by the step saying "登录参保系统")
     (re.compile(r"网址|网站|网页|链接|官网|\burl\b|website|\blink\b", re.I), re.compile(r"https?://|www\.", re.I)),
     # a phone number (电话多少: the sentence giving it, not one saying "拨打热线")
