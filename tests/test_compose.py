@@ -208,3 +208,11 @@ def test_a_materials_question_is_led_by_the_list_of_materials() -> None:
     assert lead is not None and lead[0] == 1
     # without the kind, the sentence with more of the question's words leads
     assert lead_sentence([elsewhere, local], score) == (0, elsewhere.text)
+
+
+def test_a_phone_question_is_led_by_the_number_and_a_given_number_asks_none() -> None:
+    [says] = answer_kinds("医保热线电话多少")
+    assert says.search("全国医保服务热线12393") and says.search("咨询电话：0818-2182953")
+    assert not says.search("最高报销15000元")
+    # a student's own (masked) number in a paste does not make it a phone question
+    assert answer_kinds("（如 Ahmed，电话 137****4528），参保后领不到医保码，要看病怎么办") == []

@@ -38,9 +38,9 @@ LIST_CHARS = 160  # a lead introducing a list says its items up to this length
 ASKS_FIGURE = re.compile(r"多少|几[块元个%成]|比例|标准|金额|起付|封顶|限额|百分|报多少|交多少|how much|ratio|rate|"
                          r"deductible|threshold|maximum|percent|\bfees?\b|\bcost", re.I)
 # a question asking whom to ask, where to hand in, or a phone number: the contacts are part of the answer
-# (not a student's own number in a counselor's paste: 电话13871234567)
-ASKS_CONTACT = re.compile(r"找谁|问谁|交给谁|哪个部门|什么部门|哪个科室|哪个办公室|(?:电话|热线|联系方式)(?![:：]?\s*\d)|"
-                          r"联系人|打哪|\bwho\b|phone|hotline", re.I)
+# (a number asked for, not a student's own number in a counselor's paste: 电话13871234567, 电话 137****4528)
+_ASKS_NUMBER = r"(?:电话|热线|联系方式)(?![:：]?\s*\d)|打哪|phone|hotline"
+ASKS_CONTACT = re.compile(r"找谁|问谁|交给谁|哪个部门|什么部门|哪个科室|哪个办公室|联系人|\bwho\b|" + _ASKS_NUMBER, re.I)
 # what kind of figure a question asks for → what a sentence giving that figure holds (topic and figure)
 _YUAN = r"\d+(?:\.\d+)?\s*(?:万元|万|元)"
 _AMOUNT = ".*" + _YUAN
@@ -60,7 +60,9 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     # a web address (网址是多少 is answered by the URL, not by the step saying "登录参保系统")
     (re.compile(r"网址|网站|网页|链接|官网|\burl\b|website|\blink\b", re.I), re.compile(r"https?://|www\.", re.I)),
     # a phone number (电话多少: the sentence giving it, not one saying "拨打热线")
-    (re.compile(r"电话|热线|号码|打哪|phone|hotline", re.I), re.compile(r"\d{3,4}-?\d{7,8}|\b\d{5}\b|\d{8}")),
+    # (digits bounded by non-digits: \b would not part 热线 from 12393, both being word characters)
+    (re.compile(_ASKS_NUMBER, re.I),
+     re.compile(r"(?<!\d)(?:\d{3,4}-)?\d{7,8}(?!\d)|(?<![\d-])\d{3,4}-\d{5}(?!\d)|(?<!\d)\d{5}(?![\d元%万])")),
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
     (re.compile(r"交多少|多少钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
      re.compile(r"(?:个人(?:缴费标准|缴费|缴纳)|[一二]档)[^，。；;]{0,6}?" + _YUAN)),  # or a tier's fee: 一档180元

@@ -106,6 +106,10 @@ class AnswerService:
         self.gazetteer: Gazetteer = load_gazetteer(settings.knowledge_dir / "gazetteer.yaml",
                                                     self.index.tokenizer.cut_all_chars)
         self.docs = load_doc_infos(settings.knowledge_dir, self.cities, today or dt.date.today())
+        self._own_schools: dict[str, set[str]] = {}  # city → the schools whose own guides it has
+        for d in self.docs.values():
+            if d.school:
+                self._own_schools.setdefault(d.city, set()).add(d.school)
         self.sessions = sessions or make_session_store(settings)
         self.fixer = self._homophone_fixer()
         self._tables = self._whole_tables()
@@ -377,7 +381,7 @@ class AnswerService:
         if city and city != NATIONAL:
             query, dense_query = school_names_replaced(
                 query, self.gazetteer, city, city_name=self.cities[city].name,
-                own_schools={d.school for d in self.docs.values() if d.city == city and d.school})
+                own_schools=self._own_schools.get(city, set()))
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
                       prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords, dense_query=dense_query)
         return [h.chunk for h in hits], {h.chunk.chunk_id: (h.bm25_rank, h.dense_rank) for h in hits}
