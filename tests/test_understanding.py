@@ -174,6 +174,16 @@ def test_a_paste_s_asker_and_announcement_are_not_part_of_its_first_question() -
     assert split_questions("住院花了1.5万，第二次住院能报多少") == ["住院花了1.5万，第二次住院能报多少"]
 
 
+def test_a_paste_s_preamble_is_not_a_question_of_its_own() -> None:
+    # an announcement with words inside (几个新生的医保问题) and a request for answers (麻烦看看怎么回复) ask nothing
+    paste = ("【辅导员转】各位老师好，班上有几个新生的医保问题想咨询：刘同学，手机15927001234。"
+             "1、老家那边的怎么停？2、从什么时候开始能用？")
+    assert split_questions(paste) == ["刘同学，手机15927001234，老家那边的怎么停？", "从什么时候开始能用？"]
+    assert split_questions("辅导员转一下学生的问题，麻烦看看怎么回复\n1. 老家医保怎么停？\n2. 住院报多少") == [
+        "老家医保怎么停？", "住院报多少"]
+    assert split_questions("【转】各位老师好，汇总几位同学的问题，烦请解答\n1、在哪交钱？2、交多少？") == ["在哪交钱？", "交多少？"]
+
+
 def test_bare_numbers_split_only_when_they_count_up() -> None:
     assert split_questions("辅导员：1 一年交多少钱 2 什么时候截止 3 去哪里交钱") == ["一年交多少钱", "什么时候截止", "去哪里交钱"]
     assert split_questions("住院 2 次能报多少") == ["住院 2 次能报多少"]  # a count, not a list

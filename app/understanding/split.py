@@ -15,12 +15,15 @@ _BREAKS = re.compile(r"[\n\r]+|(?<=[？?！!])|(?<=[。；;])|(?<=吗)\s+|(?:(?<
 _SPEAKER = re.compile(r"^(?:[^：:\s]{1,12}(?:同学|学生|老师|家长|辅导员)?[A-Za-z0-9甲乙丙丁]?)\s*(?:问|说)?[：:]\s*")
 _FILLER = re.compile(r"^(?:老师|您|你|大家)?好[啊呀！!,，。~]*|^(?:谢谢|麻烦了|请问)[！!,，。~]*")
 # a paste's greeting (【辅导员】各位老师好) and its asker introducing themselves (我是…辅导员, 本人是…班主任)
-_HELLO = r"^[【\[(（]?(?:辅导员|老师|班主任|家长)?[】\])）]?(?:各位|亲爱的)?(?:老师们?|您|你|大家|同学们)?"
+_HELLO = r"^[【\[(（]?(?:辅导员|老师|班主任|家长)?(?:转发?)?[】\])）]?(?:各位|亲爱的)?(?:老师们?|您|你|大家|同学们)?"
 _GREETING = re.compile(_HELLO + r"好[啊呀！!~]*[，,。！!]?$")
 _ASKER = re.compile(_HELLO + r"好?[，,！!]?(?:我是|我们是|本人是?)[^，,。；;]{0,20}"
                     r"(?:辅导员|老师|班主任|学工|家长|妈妈|爸爸)[，,。；;：:]?$")
-# "帮学生汇总几个问题" announces questions, it does not ask one
-_ANNOUNCE = re.compile(r"(?:几|两|三|四|\d|以下|下面|下列|如下|这些|这几)个?问题")
+# "帮学生汇总几个问题", "班上有几个新生的医保问题想咨询", "转个学生的问题" announce questions, they do not ask one;
+# nor does asking for the answers ("麻烦看看怎么回复", "烦请解答")
+_ANNOUNCE = re.compile(r"(?:几|两|三|四|\d|以下|下面|下列|如下|这些|这几)(?:个|位|名|件)?[^，,。；;？?！!]{0,8}问题|"
+                       r"转(?:一?个|一下)[^，,。；;？?！!]{0,6}问题|"
+                       r"(?:麻烦|烦请|请|帮忙)[^，,。；;？?！!]{0,4}(?:看看?|解答|回复|答复|回答)(?:一下)?(?:怎么回复)?")
 # "…要办备案吗？具体咋办": asking for the details of the question before it, not a question of its own (unless
 # it is an item of a numbered list)
 _DETAILS = re.compile(r"具体")
