@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="Probability (model in app/answer/join_model.json) a chunk of another section must reach to "
         "join an answer and be cited. Unset: the threshold stored with the model; 0: no model, the "
         "composer's rules alone.")
+    lead_trust: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Probability (model in app/answer/lead_model.json) that the answer's lead section is right "
+        "at which no other section joins it. Unset: the threshold stored with the model; 1: never trusted, "
+        "other sections join by the join model alone.")
     candidate_k: int = Field(
         default=30, ge=1, le=200, description="Candidates taken from each retriever before fusion."
     )

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.answer.compose import answer_kinds, pick_blocks
+from app.answer.compose import answer_kinds, lead_sentence, lead_trusted, pick_blocks
+from app.answer.leads import FEATURES as LEAD_FEATURES, LeadModel
 from app.answer.joins import FEATURES, MODEL_PATH, JoinModel, join_features
 from app.answer.models import AskRequest
 from app.answer.service import AnswerService
@@ -104,3 +105,57 @@ def test_the_trainer_refuses_the_sets_that_measure_it() -> None:
     app.command()(main)
     result = CliRunner().invoke(app, ["--sets", "dev,blind14"])
     assert result.exit_code != 0 and "blind14" in result.output
+
+
+# ---- the lead model: a trusted lead takes no other section ------------------------------------------------
+def test_the_packaged_lead_model_has_every_feature_and_its_threshold() -> None:
+    model = LeadModel.load()
+    assert set(model.weights) == set(LEAD_FEATURES)
+    assert 0 < model.threshold <= 1
+    assert not LeadModel.load(threshold=1.0).trusts(chunk(1, "A", "x"), dict.fromkeys(LEAD_FEATURES, 9.0))
+    base = dict.fromkeys(LEAD_FEATURES, 0.0)
+    # a lead both retrievers ranked first, far ahead of the other hits, is more likely right
+    assert model.probability(base | {"bm25": 1.0, "margin": 1.0}) > model.probability(base)
+
+
+class Trust:
+    def __init__(self) -> None:
+        self.seen: list[dict[str, float]] = []
+
+    def trusts(self, lead: Chunk, features: Mapping[str, float]) -> bool:
+        self.seen.append(dict(features))
+        return True
+
+
+def test_a_trusted_lead_keeps_other_sections_out_but_not_its_own_sub_sections() -> None:
+    first = chunk(1, "A", "异地就医备案 在国家医保服务平台办理。")
+    sub = chunk(2, "A > 材料", "备案 需要 直接结算 材料。")
+    other = chunk(3, "B", "直接结算 多久 生效。")
+    score = scorer("异地就医备案", "直接结算", "多久", "材料")
+    loose = pick_blocks([first, sub, other], score=score, gain=0.1)
+    assert [c.chunk_id for c in loose] == ["c1", "c2", "c3"]
+    assert [c.chunk_id for c in pick_blocks([first, sub, other], score=score, gain=0.1, trusted=True)] == ["c1", "c2"]
+
+
+def test_the_composer_asks_the_lead_model_with_the_lead_s_features() -> None:
+    first = chunk(1, "A", "异地就医备案 在国家医保服务平台办理。")
+    other = chunk(3, "B", "直接结算 多久 生效。")
+    judge = Trust()
+    hits = [first, other]
+    score = scorer("异地就医备案", "直接结算", "多久")
+    assert lead_sentence(hits, score) == (1, "直接结算 多久 生效。")  # it holds two of the question's words
+    assert lead_trusted(hits, 1, score, judge, ranks={"c1": (2, 1), "c3": (1, 2)}, wants_figures=False, kinds=())
+    (features,) = judge.seen
+    assert set(features) == set(LEAD_FEATURES)
+    assert features["val"] == 1.0 and features["bm25"] == 1.0 and features["dense"] == 0.5
+    assert features["margin"] == 0.5 and features["head"] == 0.0  # the other hit's best sentence scores half
+
+
+def test_the_lead_trainer_refuses_the_sets_that_measure_it() -> None:
+    from eval.train_leads import main
+    import typer
+
+    app = typer.Typer()
+    app.command()(main)
+    result = CliRunner().invoke(app, ["--sets", "dev,test"])
+    assert result.exit_code != 0 and "test" in result.output

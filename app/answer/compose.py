@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.answer.joins import JoinGate, Ranks, join_features
+from app.answer.leads import LeadJudge, lead_features
 from app.answer.models import Citation
 from app.answer.tables import Table, is_row_of, parse_table, summarize
 from ingest.chunking import Chunk
@@ -166,31 +167,63 @@ def answer_kinds(question: str) -> list[re.Pattern[str]]:
     return [says for asks, says in ANSWER_KINDS if asks.search(question)]
 
 
+def best_sentence(chunk: Chunk, score: Scorer, *, wants_figures: bool = False,
+                  kinds: Sequence[re.Pattern[str]] = ()) -> tuple[float, bool, str] | None:
+    """A chunk's sentence that best answers the question: (value, of the asked kind, sentence); shorter
+    sentences are preferred, one with a figure when the question asks for one, one of the asked kind more."""
+    best: tuple[float, bool, str] | None = None
+    body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
+    units = [body] if chunk.kind == "table_row" else _sentences(_plain(body))
+    for sentence in units:
+        sentence = _LIST_MARK.sub("", sentence.strip())
+        if len(sentence) < 6 or sentence.startswith(("|", "表：")):
+            continue
+        value = score(sentence) / max(1.0, len(sentence) / 60) ** 0.4
+        if wants_figures and _FIGURE.search(sentence):
+            value *= 1.6
+        kind = any(k.search(sentence) for k in kinds)
+        if kind:
+            value *= KIND_BONUS
+        if best is None or value > best[0]:
+            best = (value, kind, sentence)
+    return best
+
+
 def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False,
                   kinds: Sequence[re.Pattern[str]] = ()) -> tuple[int, str] | None:
     """The sentence that best answers the question among the top chunks: (hit index, sentence). A sentence
     with a figure is preferred when the question asks for one, and one of the asked kind (a cap, not a ratio
-    table row, for 最多报多少) even more."""
+    table row, for 最多报多少) even more; earlier hits and the city's own guide are preferred."""
     best: tuple[float, int, str] | None = None
     local = any(c.city != "national" for c in hits[:LEAD_WINDOW])
     for i, chunk in enumerate(hits[:LEAD_WINDOW]):
-        body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
-        units = [body] if chunk.kind == "table_row" else _sentences(_plain(body))
-        for sentence in units:
-            sentence = _LIST_MARK.sub("", sentence.strip())
-            if len(sentence) < 6 or sentence.startswith(("|", "表：")):
-                continue
-            # earlier hits, shorter sentences and the city's own guide are preferred
-            value = score(sentence) / (1 + RANK_DECAY * i) / max(1.0, len(sentence) / 60) ** 0.4
-            if local and chunk.city == "national":
-                value *= 0.6
-            if wants_figures and _FIGURE.search(sentence):
-                value *= 1.6
-            if any(kind.search(sentence) for kind in kinds):
-                value *= KIND_BONUS
-            if best is None or value > best[0]:
-                best = (value, i, sentence)
+        found = best_sentence(chunk, score, wants_figures=wants_figures, kinds=kinds)
+        if found is None:
+            continue
+        value = found[0] / (1 + RANK_DECAY * i)
+        if local and chunk.city == "national":
+            value *= 0.6
+        if best is None or value > best[0]:
+            best = (value, i, found[2])
     return (best[1], best[2]) if best and best[0] > 0 else None
+
+
+def lead_trusted(hits: Sequence[Chunk], anchor: int, score: Scorer, judge: LeadJudge, *, ranks: Ranks,
+                 wants_figures: bool, kinds: Sequence[re.Pattern[str]]) -> bool:
+    """Whether ``judge`` (:mod:`app.answer.leads`) trusts the lead chunk ``hits[anchor]`` among the top hits."""
+    top = list(hits[:LEAD_WINDOW])
+    if anchor >= len(top):
+        return False
+    values = [(f[0], f[1]) if (f := best_sentence(c, score, wants_figures=wants_figures, kinds=kinds)) else (0.0, False)
+              for c in top]
+    lead = top[anchor]
+    asked = score.asked_terms(score.weights)
+    heading = score.terms(_heading(lead))
+    return judge.trusts(lead, lead_features(
+        top, anchor, values, ranks=ranks, asked_weight=score.weight(asked), all_weight=score.weight(score.weights),
+        heading_asked=score.weight(score.asked_terms(heading)), heading_all=score.weight(heading),
+        body_asked=score.weight(score.asked_terms(score.terms(lead.text))), has_kinds=bool(kinds),
+        wants_figures=wants_figures))
 
 
 def narrower(hits: Sequence[Chunk], lead: int, score: Scorer) -> int | None:
@@ -265,7 +298,7 @@ def _same_rows(a: Chunk, b: Chunk) -> bool:
 def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int = 0,
                 score: Scorer | None = None, gain: float = 0.0, firsts: Firsts | None = None,
                 ranks: Ranks | None = None, gate: JoinGate | None = None,
-                kinds: Sequence[re.Pattern[str]] = ()) -> list[Chunk]:
+                kinds: Sequence[re.Pattern[str]] = (), trusted: bool = False) -> list[Chunk]:
     """The chunk the lead came from, then chunks of its section (rows of one table stay together), then chunks
     of other sections: those only when they cover a part of the question the chosen ones do not (terms the
     student wrote worth at least ``gain`` × their weight; 大中专学生 added for 大学生 does not count), or when
@@ -279,7 +312,8 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
     cited for nothing (measured on dev: citation
     precision 0.59 → 0.65 for the gain rule, 0.66 → 0.76 for the retrievers' firsts, 0.77 → 0.79 for counting
     only the student's own words, accuracy unchanged or better). A ``gate`` (:mod:`app.answer.joins`) has the
-    last word on each chunk of another section these rules admit."""
+    last word on each chunk of another section these rules admit. A ``trusted`` lead (:mod:`app.answer.leads`)
+    takes no other section but its own sub-sections."""
     first = hits[anchor]
     firsts = firsts if firsts is not None else firsts_of(ranks or {})
     lead_by = firsts.get(first.chunk_id, frozenset())
@@ -307,6 +341,10 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
         rows = [c for c in chosen if c is not first and _same_rows(chunk, c)]  # a whole table replaces its rows
         freed = sum(len(c.text) for c in rows)
         if used and used - freed + len(chunk.text) > MAX_CHARS:
+            continue
+        if trusted and chunk.section != first.section and not (
+            chunk.doc_id == first.doc_id and chunk.section.startswith(f"{first.section} > ")
+        ):
             continue
         if score and chunk.section != first.section:
             new = score.terms(chunk.text) - covered
@@ -408,11 +446,13 @@ def compose_answer(
     table_of: Callable[[Chunk], Chunk | None] | None = None,
     ranks: Ranks | None = None,
     gate: JoinGate | None = None,
+    leads: LeadJudge | None = None,
     children_of: Callable[[Chunk], Sequence[Chunk]] | None = None,
     contact_source: Callable[[str, str], Chunk | None] | None = None,
 ) -> Composed:
     """``ranks``: each hit's BM25 and dense rank (the hits a retriever ranked first follow, see
-    :func:`pick_blocks`); ``gate`` weighs the chunks of other sections that would join; ``contact_source``
+    :func:`pick_blocks`); ``gate`` weighs the chunks of other sections that would join, ``leads`` whether
+    the lead needs them at all; ``contact_source``
     finds the chunk of a guide (doc_id) that gives a contact's phone or address, cited when the question
     asks whom to ask (``ASKS_CONTACT``). ``table_of`` finds the
     whole-table chunk a table row belongs to: a figure question led by one row is led by the table's figures
@@ -429,8 +469,11 @@ def compose_answer(
         sub := lead_sentence([hits[j]], score, wants_figures=wants_figures, kinds=kinds)
     ):
         lead = (j, sub[1])
+    trusted = bool(lead and leads and lead_trusted(hits, lead[0], score, leads, ranks=ranks or {},
+                                                   wants_figures=wants_figures, kinds=kinds))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
-                         score=score, gain=BLOCK_GAIN, ranks=ranks, gate=gate, kinds=kinds) if hits else []
+                         score=score, gain=BLOCK_GAIN, ranks=ranks, gate=gate, kinds=kinds,
+                         trusted=trusted) if hits else []
     said = ""  # the lead as shown: a one-sentence chunk it says in full is not repeated below it
     if lead and not calculation_text:
         i, sentence = lead

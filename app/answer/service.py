@@ -13,6 +13,7 @@ from typing import Any
 
 from app.answer import compose as cmp
 from app.answer.joins import JoinGate, JoinModel, Ranks
+from app.answer.leads import LeadJudge, LeadModel
 from app.answer.extract import benefit_request, parse_admission, parse_cost, parse_level
 from app.answer.models import AskRequest, AskResponse, Clarification
 from app.answer.sessions import SessionState, SessionStore, make_session_store
@@ -119,6 +120,9 @@ class AnswerService:
         # the chunks of other sections an answer adds pass this model (None: the composer's rules alone)
         self.joins: JoinGate | None = (None if settings.join_threshold == 0
                                        else JoinModel.load(threshold=settings.join_threshold))
+        # a lead this model trusts takes no other section (None: other sections join by ``joins`` alone)
+        self.leads: LeadJudge | None = (None if settings.lead_trust == 1
+                                        else LeadModel.load(threshold=settings.lead_trust))
         self.llm: Any = None
         if llm_enabled(settings):
             from app.answer.llm import LLMWriter
@@ -415,7 +419,7 @@ class AnswerService:
         scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=scorer, ranks=ranks,
-                                      gate=self.joins,
+                                      gate=self.joins, leads=self.leads,
                                       city_name=self.cities[city].name, question=query, table_of=self._table_of,
                                       children_of=self._children_of, contact_source=self.contact_source)
         if not hits or not composed.citations or not composed.led:
@@ -446,7 +450,7 @@ class AnswerService:
         if hits and hits[0].city == NATIONAL and (NATIONAL_CUE.search(question) or not LOCAL_FACT.search(question)):
             national = [h for h in hits if h.city == NATIONAL]
             composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, ranks=ranks,
-                                          gate=self.joins,
+                                          gate=self.joins, leads=self.leads,
                                           score=self._scorer(question, None), city_name="全国", question=question)
             if composed.citations:
                 return _reply(composed.text, None, intent, citations=composed.citations)
@@ -458,7 +462,7 @@ class AnswerService:
         found, ranks = self._hits(question, NATIONAL, k=3)
         national = [h for h in found if h.city == NATIONAL]
         composed = cmp.compose_answer(hits=national, docs=self.docs, intent=intent, ranks=ranks,
-                                      gate=self.joins,
+                                      gate=self.joins, leads=self.leads,
                                       score=self._scorer(question, NATIONAL), city_name="全国", question=question)
         names = "、".join(self.cities[c].name for c in self.covered)
         head = (f"抱歉，目前没有{place}的大学生医保指南（现有：{names}），无法给出{place}的具体标准。"
@@ -487,7 +491,7 @@ class AnswerService:
             text = _calc_text(self.cities[city].name, out, notes)
         hits, ranks = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(question, city),
-                                      ranks=ranks, gate=self.joins,
+                                      ranks=ranks, gate=self.joins, leads=self.leads,
                                       city_name=self.cities[city].name, calculation_text=text,
                                       calculation_sources=sources)
         reply = _reply(composed.text, city, intent, citations=composed.citations, calculation=calc)
