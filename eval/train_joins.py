@@ -12,7 +12,7 @@ others, and the script refuses the held-out ones.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,21 +52,28 @@ def collect(service: Any, sets: list[str]) -> tuple[list[list[float]], list[int]
     """Feature rows and labels from answering every turn of ``sets`` with ``service``."""
     recorder = Recorder()
     service.joins = recorder
+    return labelled(service, sets, recorder.rows, FEATURES, "回答题集并记录候选段落")
+
+
+def labelled(service: Any, sets: list[str], rows: list[tuple[Chunk, dict[str, float]]], names: Sequence[str],
+             description: str) -> tuple[list[list[float]], list[int]]:
+    """Answer every turn of ``sets``; the (chunk, features) a recorder appended to ``rows`` meanwhile become
+    feature rows (``names``), labelled by whether the chunk's section is one of the turn's expected sources."""
     x: list[list[float]] = []
     y: list[int] = []
     items = [item for name in sets for item in load_set(name)]
-    for item in track(items, description="回答题集并记录候选段落", console=out):
+    for item in track(items, description=description, console=out):
         session = None
         for turn in turns_of(item):
-            recorder.rows.clear()
+            rows.clear()
             res = service.ask(AskRequest(question=turn["question"], city=turn.get("city", item.get("city")),
                                          session_id=session))
             session = res.session_id
             sources = turn["expect"].get("sources") or []
             if not sources:
                 continue
-            for chunk, features in recorder.rows:
-                x.append([features[name] for name in FEATURES])
+            for chunk, features in rows:
+                x.append([features[name] for name in names])
                 y.append(int(any(source_matches({"doc_id": chunk.doc_id, "section": chunk.section}, s)
                                  for s in sources)))
     return x, y

@@ -17,13 +17,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import track
 
 from app.answer.leads import FEATURES, MODEL_PATH
-from app.answer.models import AskRequest
-from eval.runner import load_set
-from eval.scoring import source_matches, turns_of
-from eval.train_joins import HELD_OUT, TRAIN
+from eval.train_joins import HELD_OUT, TRAIN, labelled
 from ingest.chunking import Chunk
 
 # measured on all 24 sets (2026-12-07, model fitted on the 16 opened ones): trusting a lead at 0.9 gave citation
@@ -47,24 +43,7 @@ class Recorder:
 def collect(service: Any, sets: list[str]) -> tuple[list[list[float]], list[int]]:
     recorder = Recorder()
     service.leads = recorder
-    x: list[list[float]] = []
-    y: list[int] = []
-    items = [item for name in sets for item in load_set(name)]
-    for item in track(items, description="回答题集并记录答案首句", console=out):
-        session = None
-        for turn in turns_of(item):
-            recorder.rows.clear()
-            res = service.ask(AskRequest(question=turn["question"], city=turn.get("city", item.get("city")),
-                                         session_id=session))
-            session = res.session_id
-            sources = turn["expect"].get("sources") or []
-            if not sources:
-                continue
-            for lead, features in recorder.rows:
-                x.append([features[name] for name in FEATURES])
-                y.append(int(any(source_matches({"doc_id": lead.doc_id, "section": lead.section}, s)
-                                 for s in sources)))
-    return x, y
+    return labelled(service, sets, recorder.rows, FEATURES, "回答题集并记录答案首句")
 
 
 def main(sets: Annotated[str, typer.Option(help="逗号分隔的训练题集")] = ",".join(TRAIN),

@@ -89,9 +89,15 @@ class JoinModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH, threshold: float | None = None) -> JoinModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        missing = set(FEATURES) - set(data["weights"])
-        if missing:
-            raise ValueError(f"{path}: no weight for {sorted(missing)}")
-        return cls(data["weights"], float(data["bias"]),
-                   float(data["threshold"] if threshold is None else threshold))
+        return cls(*read_model(path, FEATURES, threshold))
+
+
+def read_model(path: Path, features: Sequence[str], threshold: float | None = None
+               ) -> tuple[dict[str, float], float, float]:
+    """A fitted logistic model's (weights, bias, threshold) from its JSON file; ``threshold`` overrides the
+    stored one. A file lacking a weight for one of ``features`` is refused."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    missing = set(features) - set(data["weights"])
+    if missing:
+        raise ValueError(f"{path}: no weight for {sorted(missing)}")
+    return data["weights"], float(data["bias"]), float(data["threshold"] if threshold is None else threshold)

@@ -13,13 +13,13 @@ never-read sets measure it.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from app.answer.joins import read_model
 from ingest.chunking import Chunk
 
 MODEL_PATH = Path(__file__).with_name("lead_model.json")
@@ -81,9 +81,4 @@ class LeadModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH, threshold: float | None = None) -> LeadModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        missing = set(FEATURES) - set(data["weights"])
-        if missing:
-            raise ValueError(f"{path}: no weight for {sorted(missing)}")
-        return cls(data["weights"], float(data["bias"]),
-                   float(data["threshold"] if threshold is None else threshold))
+        return cls(*read_model(path, FEATURES, threshold))
