@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.answer.compose import answer_kinds, lead_sentence, lead_trusted, pick_blocks
+from app.answer.compose import answer_kinds, lead_sentence, lead_trusted, pick_blocks, top_sentences
 from app.answer.leads import FEATURES as LEAD_FEATURES, LeadModel
 from app.answer.joins import FEATURES, MODEL_PATH, JoinModel, join_features
 from app.answer.models import AskRequest
@@ -144,7 +144,8 @@ def test_the_composer_asks_the_lead_model_with_the_lead_s_features() -> None:
     hits = [first, other]
     score = scorer("异地就医备案", "直接结算", "多久")
     assert lead_sentence(hits, score) == (1, "直接结算 多久 生效。")  # it holds two of the question's words
-    assert lead_trusted(hits, 1, score, judge, ranks={"c1": (2, 1), "c3": (1, 2)}, wants_figures=False, kinds=())
+    assert lead_trusted(hits, 1, score, judge, ranks={"c1": (2, 1), "c3": (1, 2)}, found=top_sentences(hits, score),
+                        wants_figures=False, kinds=())
     (features,) = judge.seen
     assert set(features) == set(LEAD_FEATURES)
     assert features["val"] == 1.0 and features["bm25"] == 1.0 and features["dense"] == 0.5

@@ -189,33 +189,46 @@ def best_sentence(chunk: Chunk, score: Scorer, *, wants_figures: bool = False,
     return best
 
 
+Found = tuple[float, bool, str] | None  # a chunk's best sentence: (value, of the asked kind, sentence)
+
+
+def top_sentences(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False,
+                  kinds: Sequence[re.Pattern[str]] = ()) -> list[Found]:
+    """The best sentence of each of the top hits (what the lead is chosen from, and how sure it is)."""
+    return [best_sentence(c, score, wants_figures=wants_figures, kinds=kinds) for c in hits[:LEAD_WINDOW]]
+
+
 def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool = False,
-                  kinds: Sequence[re.Pattern[str]] = ()) -> tuple[int, str] | None:
+                  kinds: Sequence[re.Pattern[str]] = (), found: Sequence[Found] | None = None
+                  ) -> tuple[int, str] | None:
     """The sentence that best answers the question among the top chunks: (hit index, sentence). A sentence
     with a figure is preferred when the question asks for one, and one of the asked kind (a cap, not a ratio
-    table row, for 最多报多少) even more; earlier hits and the city's own guide are preferred."""
+    table row, for 最多报多少) even more; earlier hits and the city's own guide are preferred. ``found``: the
+    hits' :func:`top_sentences`, when already known."""
     best: tuple[float, int, str] | None = None
     local = any(c.city != "national" for c in hits[:LEAD_WINDOW])
-    for i, chunk in enumerate(hits[:LEAD_WINDOW]):
-        found = best_sentence(chunk, score, wants_figures=wants_figures, kinds=kinds)
-        if found is None:
+    if found is None:
+        found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
+    for i, (chunk, sentence) in enumerate(zip(hits[:LEAD_WINDOW], found)):
+        if sentence is None:
             continue
-        value = found[0] / (1 + RANK_DECAY * i)
+        value = sentence[0] / (1 + RANK_DECAY * i)
         if local and chunk.city == "national":
             value *= 0.6
         if best is None or value > best[0]:
-            best = (value, i, found[2])
+            best = (value, i, sentence[2])
     return (best[1], best[2]) if best and best[0] > 0 else None
 
 
 def lead_trusted(hits: Sequence[Chunk], anchor: int, score: Scorer, judge: LeadJudge, *, ranks: Ranks,
-                 wants_figures: bool, kinds: Sequence[re.Pattern[str]]) -> bool:
-    """Whether ``judge`` (:mod:`app.answer.leads`) trusts the lead chunk ``hits[anchor]`` among the top hits."""
+                 found: Sequence[Found], wants_figures: bool, kinds: Sequence[re.Pattern[str]]) -> bool:
+    """Whether ``judge`` (:mod:`app.answer.leads`) trusts the lead chunk ``hits[anchor]`` among the top hits
+    (``found``: their :func:`top_sentences`); a lead from beyond them (a sub-section :func:`narrower` found)
+    is not judged."""
     top = list(hits[:LEAD_WINDOW])
     if anchor >= len(top):
         return False
-    values = [(f[0], f[1]) if (f := best_sentence(c, score, wants_figures=wants_figures, kinds=kinds)) else (0.0, False)
-              for c in top]
+    values = [(f[0], f[1]) if f else (0.0, False) for f in found]
     lead = top[anchor]
     asked = score.asked_terms(score.weights)
     heading = score.terms(_heading(lead))
@@ -464,12 +477,13 @@ def compose_answer(
         parts.append(calculation_text + refs)
     wants_figures = bool(question and ASKS_FIGURE.search(question))
     kinds = answer_kinds(question)
-    lead = lead_sentence(hits, score, wants_figures=wants_figures, kinds=kinds)
+    found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
+    lead = lead_sentence(hits, score, found=found)
     if lead and (j := narrower(hits, lead[0], score)) is not None and (
         sub := lead_sentence([hits[j]], score, wants_figures=wants_figures, kinds=kinds)
     ):
         lead = (j, sub[1])
-    trusted = bool(lead and leads and lead_trusted(hits, lead[0], score, leads, ranks=ranks or {},
+    trusted = bool(lead and leads and lead_trusted(hits, lead[0], score, leads, ranks=ranks or {}, found=found,
                                                    wants_figures=wants_figures, kinds=kinds))
     blocks = pick_blocks(hits, limit=2 if calculation_text else MAX_BLOCKS, anchor=lead[0] if lead else 0,
                          score=score, gain=BLOCK_GAIN, ranks=ranks, gate=gate, kinds=kinds,
