@@ -63,6 +63,30 @@ def test_a_ratio_question_asks_for_no_kind() -> None:
     assert answer_kinds("住院报销比例多少") == []
 
 
+def test_where_to_get_care_is_led_by_the_hospitals_not_a_figure_about_outpatient_care() -> None:
+    row = chunk(1, "（三）参保政策", "报销内容：类型 门诊；一档按比例报销限额 300元（定额）。", "table_row")
+    hospitals = chunk(2, "（二）定点医院", "1. 门诊定点医院：附属大学城医院、校医务室。")
+    question = "重医看门诊能去哪些地方"
+    lead = lead_sentence([row, hospitals], scorer("门诊"), kinds=answer_kinds(question))
+    assert lead is not None and lead[0] == 1
+    assert answer_kinds("在重医读书，平时看门诊必须去哪才能报")
+    assert answer_kinds("住院去哪报销") == [] and answer_kinds("住院去哪里报销") == []
+
+
+def test_a_sentence_says_what_its_heading_says() -> None:
+    # the summary item (ranked second) names 缴费档次 itself; the list item under 三、缴费金额 gets its heading's
+    # word at a share, and its heading names the asked matter (pay)
+    summary = chunk(1, "（三）参保政策", "2. 缴费档次：一档180元/年，二档450元/年。\n3. 缴费方式：校园卡网上缴费。")
+    tiers = chunk(2, "三、缴费金额", "- 一档：180元/人·年；\n- 二档：450元/人·年。")
+    score = scorer("档", "缴费档次", "缴费金额")
+    lead = lead_sentence([tiers, summary], score, wants_figures=True, intent="pay")
+    assert lead is not None and lead[0] == 0
+    # under a heading that says nothing asked, the summary's fuller sentence leads
+    other = chunk(3, "三、其他", tiers.text)
+    plain = lead_sentence([other, summary], score, wants_figures=True, intent="pay")
+    assert plain is not None and plain[0] == 1
+
+
 def test_another_section_joins_only_with_something_new() -> None:
     first = chunk(1, "A", "异地就医备案 在国家医保服务平台办理。")
     same_words = chunk(2, "B", "异地就医备案 要提前办理。")
