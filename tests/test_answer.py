@@ -196,6 +196,12 @@ def test_a_question_about_a_named_procedure_reaches_it_without_its_words(service
     assert res.citations[0].section.endswith("城乡居民暂停参保")
 
 
+def test_a_social_security_card_question_is_not_searched_with_the_e_vouchers_words(service: AnswerService) -> None:
+    res = ask(service, "社保卡归属地怎么改到达州")
+    assert res.intent == "e_voucher"
+    assert res.citations[0].section.endswith("社会保障卡归属地修改")
+
+
 def test_a_place_and_no_question_is_asked_what_about(service: AnswerService) -> None:
     res = ask(service, "那克拉玛依呢")  # no conversation before it
     assert res.city == "karamay" and not res.refused and "哪方面" in res.answer

@@ -41,6 +41,11 @@ INTENT_HINTS = {
 # a procedure the guides name one way (暂停参保, 异地就医备案, 医保电子凭证, 毕业后): its words join every search
 # for it, not only follow-ups (measured on all sets: accuracy same or better; for pay/claim/enroll worse)
 ALWAYS_HINT = frozenset({"suspend", "remote_care", "e_voucher", "graduate"})
+# the social-security card is the e_voucher intent's other card: a question naming it (and not the e-voucher)
+# searches with the guides' words for it, not the e-voucher's ("社保卡归属地怎么改" is not about 医保电子凭证)
+CARD = re.compile(r"社保卡|社会保障卡|social security card", re.I)
+VOUCHER = re.compile(r"医保码|电子凭证|电子医保|码")
+CARD_HINT = "社会保障卡 社保卡"
 FOLLOW_UP = re.compile(r"^(那|那么|那如果|如果是|如果|还有|换成|要是)")
 NATIONAL_HOTLINE = "全国医保服务热线 12393"
 # a follow-up's pull towards the sections the last answer cited (measured on the question sets: 0.3 keeps
@@ -356,7 +361,7 @@ class AnswerService:
         # a follow-up read whole ("重医看住院去哪看") is searched as such; another one ("交多少") carries its
         # intent's words into the search, and so does any question about a named procedure (ALWAYS_HINT)
         query = resolved or (f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question)
-        keywords = INTENT_HINTS[intent] if intent in ALWAYS_HINT and not follow_up and not resolved else ""
+        keywords = _hint(intent, question) if intent in ALWAYS_HINT and not follow_up and not resolved else ""
         # a follow-up pulls towards the sections the last answer cited, unless it swapped a part of the last
         # question (门诊 → 住院): then it asks about another section
         prior = {tuple(s) for s in state.sections} if follow_up and not resolved else set()
@@ -506,6 +511,13 @@ class AnswerService:
             if chunk and chunk not in out:
                 out.append(chunk)
         return out
+
+
+def _hint(intent: Intent, question: str) -> str:
+    """The words a question about a named procedure searches with besides its own (:data:`ALWAYS_HINT`)."""
+    if intent == "e_voucher" and CARD.search(question) and not VOUCHER.search(question):
+        return CARD_HINT
+    return INTENT_HINTS[intent]
 
 
 def _apply_override(request: dict[str, Any], notes: list[str], text: str) -> tuple[dict[str, Any], list[str]]:
