@@ -73,6 +73,24 @@ def test_where_to_get_care_is_led_by_the_hospitals_not_a_figure_about_outpatient
     assert answer_kinds("住院去哪报销") == [] and answer_kinds("住院去哪里报销") == []
 
 
+def test_a_which_platform_question_is_led_by_the_sentence_naming_the_platform() -> None:
+    step = chunk(1, "城乡居民参保登记", "没有参保信息的，可点击“城乡居民参保登记”，填好信息后提交办理参保。")
+    intro = chunk(2, "一、参保说明", "学生可在“四川医保公共服务平台”上注册认证，完成后即可办理参保登记。")
+    question = "在哪个平台办参保"
+    lead = lead_sentence([step, intro], scorer("参保", "办理", "平台"), kinds=answer_kinds(question))
+    assert lead is not None and lead[0] == 1
+    assert answer_kinds("参保确认用哪个app") and answer_kinds("which app do I use")
+
+
+def test_a_short_sentence_does_not_win_its_chunk_by_the_headings_words() -> None:
+    long = "学生通过登录随申办，进入居民医保事项，" + "按页面提示逐项填写并核对个人信息，" * 9 + "完成后提交。"
+    section = chunk(1, "零星参保确认", long + "集中缴费期起始，该事项暂停。")
+    words = {"参保确认": 3.0, "零星": 1.0, "随申办": 1.0}
+    score = Scorer(words, lambda text: [w for w in words if w in text])
+    lead = lead_sentence([section], score)
+    assert lead is not None and "随申办" in lead[1]
+
+
 def test_a_sentence_says_what_its_heading_says() -> None:
     # the summary item (ranked second) names 缴费档次 itself; the list item under 三、缴费金额 gets its heading's
     # word at a share, and its heading names the asked matter (pay)

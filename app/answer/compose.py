@@ -35,7 +35,8 @@ CONSENSUS_GAIN = 0.3
 # a sentence says what its heading says too: the heading's question terms the sentence lacks count at this
 # share of their weight ("一档：180元/人·年" under 三、缴费金额 answers "各档多少钱" as much as a summary item
 # naming 缴费档次). Measured on all 24 sets: 0 / 0.3 / 0.5 / 0.7 → citation 0.8473 / 0.8499 / 0.8506 /
-# 0.8511, answers wrong 105 / 101 / 103 / 103
+# 0.8511, answers wrong 105 / 101 / 103 / 103. The credit goes to the chunk's best sentence after it is chosen by
+# its own words (counted in the choice, a short sentence lacking every word won its chunk by the heading's)
 HEADING_SHARE = 0.5
 # a top hit whose own heading names the asked matter (缴费 for a pay question, 异地 for remote care) is
 # preferred as the lead by this factor (with HEADING_SHARE 0.5: 0 / 0.3 → citation 0.8496 / 0.8506, answers
@@ -90,6 +91,11 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
                 r"个|些)?(?:医院)?(?:能|可以)?(?:看病|看门诊|就医|就诊|住院)|which hospitals?|where\b.{0,20}\b(?:see a "
                 r"doctor|treatment|hospital)", re.I),
      re.compile(r"医院|医务室|医疗机构|卫生院|卫生服务中心")),
+    # which app or platform: the sentence naming one ("在哪个平台办参保" → 学生可在“四川医保公共服务平台”上注册认证…),
+    # not a step inside it (点击“城乡居民参保登记”)
+    (re.compile(r"(?:哪个|哪一个|什么|啥|哪些)(?:平台|app|软件|小程序|公众号|系统|渠道)|用(?:什么|啥)(?:app|软件|小程序)|"
+                r"\b(?:which|what) (?:app|platform)", re.I),
+     re.compile(r"app|小程序|公众号|随申办|一网通办|[“\"][^”\"]{2,20}平台[”\"]", re.I)),
     # what the student pays, not the total funding (个人缴费标准为400元, not 筹资标准…1200元，包括…个人缴费两部分)
     (re.compile(r"交多少|多少钱|几块钱|多少块|缴多少|缴费标准|交费标准|\bfees?\b", re.I),
      re.compile(r"(?:个人(?:缴费标准|缴费|缴纳)|[一二]档)[^，。；;]{0,6}?" + _YUAN)),  # or a tier's fee: 一档180元
@@ -197,7 +203,7 @@ def best_sentence(chunk: Chunk, score: Scorer, *, wants_figures: bool = False,
                   kinds: Sequence[re.Pattern[str]] = ()) -> tuple[float, bool, str] | None:
     """A chunk's sentence that best answers the question: (value, of the asked kind, sentence); shorter
     sentences are preferred, one with a figure when the question asks for one, one of the asked kind more."""
-    best: tuple[float, bool, str] | None = None
+    best: tuple[float, bool, str, float] | None = None  # (value, kind, sentence, its heading's credit)
     body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
     units = [body] if chunk.kind == "table_row" else _sentences(_plain(body))
     heading = score.terms(_heading(chunk))
@@ -206,16 +212,18 @@ def best_sentence(chunk: Chunk, score: Scorer, *, wants_figures: bool = False,
         if len(sentence) < 6 or sentence.startswith(("|", "表：")):
             continue
         own = score.terms(sentence)
-        value = score.weight(own) + HEADING_SHARE * score.weight(heading - own)
-        value /= max(1.0, len(sentence) / 60) ** 0.4
+        factor = 1 / max(1.0, len(sentence) / 60) ** 0.4
         if wants_figures and _FIGURE.search(sentence):
-            value *= 1.6
+            factor *= 1.6
         kind = any(k.search(sentence) for k in kinds)
         if kind:
-            value *= KIND_BONUS
+            factor *= KIND_BONUS
+        # the sentence is chosen by its own words; its heading's words then add to its value (they say which
+        # chunk answers, not which of its sentences: a short sentence lacking every word must not win by them)
+        value = score.weight(own) * factor
         if best is None or value > best[0]:
-            best = (value, kind, sentence)
-    return best
+            best = (value, kind, sentence, HEADING_SHARE * score.weight(heading - own) * factor)
+    return (best[0] + best[3], best[1], best[2]) if best else None
 
 
 Found = tuple[float, bool, str] | None  # a chunk's best sentence: (value, of the asked kind, sentence)
