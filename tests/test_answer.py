@@ -183,6 +183,14 @@ def test_a_follow_up_leans_towards_the_sections_the_last_answer_cited(service: A
     assert later.city == "wuhan" and "住院" in later.citations[0].section
 
 
+def test_a_follow_up_about_another_matter_is_not_pulled_to_the_last_answers_sections(
+        service: AnswerService) -> None:
+    first = ask(service, "上海新生今年的医保需要自己交钱吗")  # answered from the FAQ
+    later = ask(service, "那住院呢 三级医院自己要出多少", session_id=first.session_id)
+    assert later.city == "shanghai" and later.intent == "benefit"
+    assert "居保待遇" in later.citations[0].section
+
+
 def test_a_follow_up_naming_another_city_asks_the_last_question_there(service: AnswerService) -> None:
     first = ask(service, "武汉住院起付线多少")
     later = ask(service, "那克拉玛依呢", session_id=first.session_id)

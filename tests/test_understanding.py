@@ -129,6 +129,7 @@ def test_two_cities_are_both_mentioned() -> None:
         ("达州毕业咋停医保", "graduate"),  # stopping at graduation is graduation
         ("武汉的慢特病咋申请 报销比例高不高", "benefit"),
         ("集中缴费期交了医保，从什么时候开始能用？能保多久", "benefit"),  # when the cover starts, not paying
+        ("那大病保险从多少钱开始报", "benefit"),  # the deductible, not a fee
         ("学校让在这边交医保，那我老家的医保要停吗", "suspend"),
         ("医保码还没弄好，自己现金付的，现在还能报吗", "claim"),
         # English: an amount in yuan / ¥ with a hospital stay is a computation

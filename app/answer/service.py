@@ -310,6 +310,9 @@ class AnswerService:
         # short question ("3.在哪交钱") is one of a list asked side by side, not a follow-up
         follow_up = bool(state.intent) and (bool(FOLLOW_UP.match(question)) or (len(question) <= 8 and not in_paste) or (
             intent == "out_of_scope" and not OFF_TOPIC.search(question)))
+        # a follow-up asking about another matter than the last question ("那住院呢 三级医院自己要出多少" after
+        # "新生医保要交钱吗") is not pulled towards the last answer's sections
+        same_matter = intent in ("other", "out_of_scope") or _matter(intent) == _matter(state.intent)
         if follow_up and intent in ("other", "out_of_scope"):
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
@@ -364,7 +367,7 @@ class AnswerService:
         keywords = _hint(intent, question) if intent in ALWAYS_HINT and not follow_up and not resolved else ""
         # a follow-up pulls towards the sections the last answer cited, unless it swapped a part of the last
         # question (门诊 → 住院): then it asks about another section
-        prior = {tuple(s) for s in state.sections} if follow_up and not resolved else set()
+        prior = {tuple(s) for s in state.sections} if follow_up and not resolved and same_matter else set()
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords)
 
     def _other_place(self, previous: str, follow_up: str) -> str:
@@ -511,6 +514,11 @@ class AnswerService:
             if chunk and chunk not in out:
                 out.append(chunk)
         return out
+
+
+def _matter(intent: str | None) -> str | None:
+    """What an intent asks about: a calculation asks what the benefit pays."""
+    return "benefit" if intent == "calc" else intent
 
 
 def _hint(intent: Intent, question: str) -> str:
