@@ -130,6 +130,7 @@ def test_two_cities_are_both_mentioned() -> None:
         ("武汉的慢特病咋申请 报销比例高不高", "benefit"),
         ("集中缴费期交了医保，从什么时候开始能用？能保多久", "benefit"),  # when the cover starts, not paying
         ("那大病保险从多少钱开始报", "benefit"),  # the deductible, not a fee
+        ("那住院呢 三级医院自己要出多少钱", "benefit"),  # what the student bears of a bill
         ("学校让在这边交医保，那我老家的医保要停吗", "suspend"),
         ("医保码还没弄好，自己现金付的，现在还能报吗", "claim"),
         # English: an amount in yuan / ¥ with a hospital stay is a computation

@@ -31,6 +31,8 @@ CUES: dict[str, dict[str, float]] = {
                 # when the cover starts and how long it lasts (交了医保，从什么时候开始能用) outweighs 交/缴费
                 "开始能用": 3, "就能用": 3, "享受": 2, "保多久": 3, "保期": 2.5, "报销限额": 3, "报销比例": 3,
                 "开始报": 3, "起报": 3,  # 从多少钱开始报 asks the deductible, not the fee
+                # what the student bears of a bill (住院自己要出多少钱), not what the insurance costs
+                "自己出": 2.5, "自己要出": 2.5, "自付": 2.5, "自负": 2.5, "个人负担": 2.5,
                 "inpatient": 1.5, "outpatient": 1.5, "hospital stay": 1.5, "hospitali": 1.5, "in hospital": 1.5},
     "pay": {"fee": 2.5, "how much": 2, "pay": 2, "交多少": 3, "多少钱": 2.5, "缴费": 2.5, "交钱": 3, "缴纳": 2, "怎么交": 3, "费用": 1,
             "缴费标准": 3, "支付宝": 1.5, "微信": 1, "截止": 2, "交费": 2.5, "补缴": 3, "补交": 3, "医保费": 2, "交医保": 2.5,
