@@ -131,6 +131,8 @@ def test_two_cities_are_both_mentioned() -> None:
         ("集中缴费期交了医保，从什么时候开始能用？能保多久", "benefit"),  # when the cover starts, not paying
         ("那大病保险从多少钱开始报", "benefit"),  # the deductible, not a fee
         ("那住院呢 三级医院自己要出多少钱", "benefit"),  # what the student bears of a bill
+        ("在武汉读研，去校外医院看门诊怎么报销", "claim"),  # 读研 says who asks, not graduation
+        ("交了医保以后啥时候开始能报", "benefit"),  # when the cover starts
         ("学校让在这边交医保，那我老家的医保要停吗", "suspend"),
         ("医保码还没弄好，自己现金付的，现在还能报吗", "claim"),
         # English: an amount in yuan / ¥ with a hospital stay is a computation

@@ -30,7 +30,7 @@ CUES: dict[str, dict[str, float]] = {
                 "慢特病": 3, "慢性病": 2.5, "赔多少": 3, "最多": 2.5, "再报": 3, "补助": 2,
                 # when the cover starts and how long it lasts (交了医保，从什么时候开始能用) outweighs 交/缴费
                 "开始能用": 3, "就能用": 3, "享受": 2, "保多久": 3, "保期": 2.5, "报销限额": 3, "报销比例": 3,
-                "开始报": 3, "起报": 3,  # 从多少钱开始报 asks the deductible, not the fee
+                "开始报": 3, "起报": 3, "开始能报": 3.5, "就能报": 3.5, "马上就能用": 3.5,  # 从多少钱开始报 asks the deductible, not the fee
                 # what the student bears of a bill (住院自己要出多少钱), not what the insurance costs
                 "自己出": 2.5, "自己要出": 2.5, "自付": 2.5, "自负": 2.5, "个人负担": 2.5,
                 "inpatient": 1.5, "outpatient": 1.5, "hospital stay": 1.5, "hospitali": 1.5, "in hospital": 1.5},
@@ -47,7 +47,7 @@ CUES: dict[str, dict[str, float]] = {
                "能参": 2.5, "哪参": 3, "有必要": 2, "商业保险": 1.5,
                "还是回老家": 3, "or back home": 3},
     "graduate": {"graduat": 3, "毕业": 8, "读完书": 3,  # what to do at graduation, stopping included
-                  "工作以后": 3, "离校": 2.5, "就业": 2.5, "找到工作": 3, "灵活就业": 3, "读研": 2},
+                  "工作以后": 3, "离校": 2.5, "就业": 2.5, "找到工作": 3, "灵活就业": 3},  # 读研 alone is who asks (在上海读研，…怎么报)
     "e_voucher": {"医保码": 3, "电子凭证": 3, "社保卡": 3, "激活": 2.5, "医保卡": 2.5, "扫码": 2,
                   "电子医保": 3, "亮码": 3, "card": 2, "code": 2, "申领": 3},
 }
