@@ -73,6 +73,16 @@ def test_where_to_get_care_is_led_by_the_hospitals_not_a_figure_about_outpatient
     assert answer_kinds("住院去哪报销") == [] and answer_kinds("住院去哪里报销") == []
 
 
+def test_a_failure_question_is_led_by_the_sentence_about_that_failure() -> None:
+    steps = chunk(1, "二、激活", "1. 打开APP，点击医保电子凭证，完成实名认证和人脸识别，设置密码即可激活。")
+    notes = chunk(2, "三、注意事项", "1. 激活后实体卡仍可使用。\n2. 若人脸识别失败，可调整光线、姿势或更换设备尝试。")
+    question = "医保码激活时人脸识别一直失败怎么办"
+    lead = lead_sentence([steps, notes], scorer("激活", "人脸识别", "失败", "医保电子凭证"),
+                         kinds=answer_kinds(question))
+    assert lead is not None and "调整光线" in lead[1]
+    assert answer_kinds("随申办注册不了怎么办") and not answer_kinds("老家医保停不了")
+
+
 def test_a_which_platform_question_is_led_by_the_sentence_naming_the_platform() -> None:
     step = chunk(1, "城乡居民参保登记", "没有参保信息的，可点击“城乡居民参保登记”，填好信息后提交办理参保。")
     intro = chunk(2, "一、参保说明", "学生可在“四川医保公共服务平台”上注册认证，完成后即可办理参保登记。")
