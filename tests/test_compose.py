@@ -81,6 +81,12 @@ def test_a_failure_question_is_led_by_the_sentence_about_that_failure() -> None:
                          kinds=answer_kinds(question))
     assert lead is not None and "调整光线" in lead[1]
     assert answer_kinds("随申办注册不了怎么办") and not answer_kinds("老家医保停不了")
+    # a heading naming the matter (激活电子医保 for an e-voucher question) does not lift steps without the asked
+    # kind of sentence over the hit that has one
+    steps = chunk(3, "二、激活电子医保", steps.text)
+    lead = lead_sentence([steps, notes], scorer("激活", "人脸识别", "失败", "医保电子凭证", "设置密码"),
+                         kinds=answer_kinds(question), intent="e_voucher")
+    assert lead is not None and "调整光线" in lead[1]
 
 
 def test_a_which_platform_question_is_led_by_the_sentence_naming_the_platform() -> None:

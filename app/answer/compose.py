@@ -251,13 +251,16 @@ def lead_sentence(hits: Sequence[Chunk], score: Scorer, *, wants_figures: bool =
     local = any(c.city != "national" for c in hits[:LEAD_WINDOW])
     if found is None:
         found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
+    any_kind = any(f is not None and f[1] for f in found[:LEAD_WINDOW])
     for i, (chunk, sentence) in enumerate(zip(hits[:LEAD_WINDOW], found)):
         if sentence is None:
             continue
         value = sentence[0] / (1 + RANK_DECAY * i)
         if local and chunk.city == "national":
             value *= 0.6
-        if (topic := INTENT_HEADINGS.get(intent)) and topic.search(_heading(chunk)):
+        # (not for a hit without the asked kind of sentence when another top hit has one: the kind says more)
+        topic = INTENT_HEADINGS.get(intent)
+        if topic and topic.search(_heading(chunk)) and (sentence[1] or not any_kind):
             value *= 1 + HEADING_AFFINITY
         if best is None or value > best[0]:
             best = (value, i, sentence[2])
