@@ -81,6 +81,14 @@ def test_a_failure_question_is_led_by_the_sentence_about_that_failure() -> None:
                          kinds=answer_kinds(question))
     assert lead is not None and "调整光线" in lead[1]
     assert answer_kinds("随申办注册不了怎么办") and not answer_kinds("老家医保停不了")
+    # "X不了怎么办" asks what to do when X fails, whatever X is: the sentence saying 无法恢复 leads
+    assert answer_kinds("老家医保暂停了恢复不了怎么办") and answer_kinds("怕暂停了以后恢复不了咋整")
+    platform = chunk(4, "暂停参保业务操作流程", "进入省专区后，选择“城乡居民暂停参保”与对应地市进行暂停处理。")
+    advice = chunk(5, "学生办理参保流程", "若外地医保暂停后无法恢复，可以等到12月末再暂停原医保。")
+    question = "原来老家医保暂停了恢复不了怎么办"
+    lead = lead_sentence([platform, advice], scorer("暂停", "恢复", "医保", "城乡居民", "处理"),
+                         kinds=answer_kinds(question), intent="suspend")
+    assert lead is not None and lead[0] == 1
     # a heading naming the matter (激活电子医保 for an e-voucher question) does not lift steps without the asked
     # kind of sentence over the hit that has one
     steps = chunk(3, "二、激活电子医保", steps.text)

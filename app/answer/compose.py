@@ -93,7 +93,8 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
      re.compile(r"医院|医务室|医疗机构|卫生院|卫生服务中心")),
     # what to do when something fails: the sentence about that failure ("人脸识别一直失败怎么办" → 若人脸识别失败，
     # 可调整光线…), not the steps that worked for everyone else
-    (re.compile(r"失败|不成功|出错|报错|[刷扫识激登注申][^，。？?]{0,3}不(?:了|上|成功|出来)|打不开|fail|error", re.I),
+    (re.compile(r"失败|不成功|出错|报错|[刷扫识激登注申][^，。？?]{0,3}不(?:了|上|成功|出来)|打不开|fail|error|"
+                r"不(?:了|上|成功|出来)[了啊呀]?[，,]?(?:怎么办|咋办|咋整|怎么处理|如何处理)", re.I),
      re.compile(r"失败|无法|不能|不成功|错误|不支持|不了")),
     # which app or platform: the sentence naming one ("在哪个平台办参保" → 学生可在“四川医保公共服务平台”上注册认证…),
     # not a step inside it (点击“城乡居民参保登记”)
