@@ -236,6 +236,13 @@ def test_a_short_question_in_a_paste_is_asked_side_by_side_not_as_a_follow_up(se
     assert "1月10日" in res.answer and "新疆税务社保缴费" in second
 
 
+def test_a_part_naming_no_matter_of_its_own_is_searched_with_the_part_before(service: AnswerService) -> None:
+    # "要去哪申请" asks where to apply for the 减免 the part before asked about: its words help find the section
+    res = ask(service, "我是上海本市低保家庭的学生，参保费和门急诊起付线能不能减免？要去哪申请")
+    second = res.answer.split("【问题2】", 1)[1]
+    assert "街道社区事务受理服务中心" in second.split("来源：")[0]
+
+
 def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
     # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
     full = ask(service, "重庆医科大学的医保费最晚哪天交？")

@@ -176,6 +176,9 @@ def test_a_paste_s_asker_and_announcement_are_not_part_of_its_first_question() -
     paste = "孩子今年刚入学，之前没在老家参过医保。1. 入学这年从什么时候开始能报？2. 非全日制的也能参加吗？"
     assert split_questions(paste)[0] == "孩子今年刚入学，之前没在老家参过医保，入学这年从什么时候开始能报？"
     assert split_questions("住院花了1.5万，第二次住院能报多少") == ["住院花了1.5万，第二次住院能报多少"]
+    # an ordinal counting a unit (第一年, 第二次) is not a list marker, even after a space
+    assert split_questions("大学生医保多少钱？freshman 第一年需要交吗") == ["大学生医保多少钱？", "freshman 第一年需要交吗"]
+    assert split_questions("第一 怎么交费\n第二 住院能报多少") == ["怎么交费", "住院能报多少"]
 
 
 def test_a_paste_s_preamble_is_not_a_question_of_its_own() -> None:

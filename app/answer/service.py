@@ -27,7 +27,7 @@ from app.understanding.city import Gazetteer, detect_city, load_gazetteer, schoo
 from app.understanding.coverage import guide_lacks, matter_words
 from app.understanding.ellipsis import is_elliptical, resolve
 from app.understanding.homophones import HomophoneFixer, domain_terms
-from app.understanding.intent import OFF_TOPIC, Intent, classify
+from app.understanding.intent import DOMAIN, OFF_TOPIC, Intent, classify
 from app.understanding.split import split_questions
 from ingest.chunking import Chunk
 from ingest.documents import City, load_cities, load_guides
@@ -238,7 +238,10 @@ class AnswerService:
             if len(questions) > 1:
                 yield StreamEvent("delta", f"{chr(10) * 2 if i > 1 else ''}【问题{i}】{mask_pii(q)}\n")
                 state.sections = []  # a paste's questions are asked side by side, not one after the other
-            answered = self._answer_one(q, req.city, state, in_paste=len(questions) > 1)
+            # a part naming no insurance matter of its own ("…门诊慢特病去哪申请？认定下来以后能报多少") is about
+            # the part before it: that part's words help find its sections, its own words choose the answer
+            context = questions[i - 2] if i > 1 and not DOMAIN.search(q) else ""
+            answered = self._answer_one(q, req.city, state, in_paste=len(questions) > 1, context=context)
             part = answered.response
             state.sections = [(c.doc_id, c.section) for c in part.citations if c.city != NATIONAL]
             # the assumption is said once, with the first answer that relies on it (not with a refusal)
@@ -302,7 +305,7 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState, *,
-                    in_paste: bool = False) -> Answered:
+                    in_paste: bool = False, context: str = "") -> Answered:
         named = [a.city for a in self.gazetteer.covered_names(question)]
         intent: Intent = classify(question, about_guides=bool(named) or self._in_guide_words(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
@@ -368,7 +371,8 @@ class AnswerService:
         # a follow-up pulls towards the sections the last answer cited, unless it swapped a part of the last
         # question (门诊 → 住院): then it asks about another section
         prior = {tuple(s) for s in state.sections} if follow_up and not resolved and same_matter else set()
-        return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords)
+        return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords,
+                                          context=context)
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
@@ -386,14 +390,18 @@ class AnswerService:
         return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)
 
     def _hits(self, query: str, city: str | None, k: int | None = None,
-              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], Ranks]:
-        """The chunks found, best first, and each one's BM25 and dense rank."""
+              prefer: Collection[tuple[str, str]] = (), keywords: str = "", context: str = ""
+              ) -> tuple[list[Chunk], Ranks]:
+        """The chunks found, best first, and each one's BM25 and dense rank; ``context`` (the paste's part before
+        this one) is searched by BM25 only."""
         s = self.settings
         dense_query = None
         if city and city != NATIONAL:
             query, dense_query = school_names_replaced(
                 query, self.gazetteer, city, city_name=self.cities[city].name,
                 own_schools=self._own_schools.get(city, set()))
+        if context:  # the part before helps BM25 find the sections; the dense query stays this part's own
+            keywords = f"{keywords} {context}".strip()
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
                       prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords, dense_query=dense_query)
         return [h.chunk for h in hits], {h.chunk.chunk_id: (h.bm25_rank, h.dense_rank) for h in hits}
@@ -416,13 +424,14 @@ class AnswerService:
         return cmp.Scorer(weights, tok.tokenize_cached, asked)
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None,
-                              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> Answered:
+                              prefer: Collection[tuple[str, str]] = (), keywords: str = "",
+                              context: str = "") -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
         asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about."""
         question = question or query
         if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
             query = TOPIC.sub("", query).strip() or query
-        found, ranks = self._hits(query, city, prefer=prefer, keywords=keywords)
+        found, ranks = self._hits(query, city, prefer=prefer, keywords=keywords, context=context)
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]

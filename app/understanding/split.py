@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-# a number marker may follow punctuation too (汇总几个问题：1）…？2）…); 第二 only a line start (，第二次住院)
+# a number marker may follow punctuation too (汇总几个问题：1）…？2）…); 第二 only a line start (，第二次住院) and
+# not before a unit it counts (freshman 第一年需要交吗, 第二次住院)
 _MARKERS = re.compile(
     r"(?:(?:^|\s|(?<=[：:，,。；;？?！!]))(?:\d{1,2}[.、．)）](?!\d)|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[）)])"
-    r"|(?:^|\s)第[一二三四五六七八九十]+[个，,、]?)"
+    r"|(?:^|\s)第[一二三四五六七八九十]+(?![一二三四五六七八九十年次回档天月周批届学类种步]|个?月)[个，,、]?)"
 )
 # "另外" starts a new question only at the start of a clause (自己另外买 is one question); in chat a space after 吗
 # ends a question as a question mark would (医保交400就行了吗 长护险是必须交的吗)
