@@ -192,6 +192,28 @@ def test_a_figure_question_gets_every_row_it_names_not_one() -> None:
     assert summarize_for(table, scorer("报销时间")) is None
 
 
+SERIOUS = """表：大病保险待遇一览表
+
+| 人员类别 | 年起付线 | 报销区间 | 报销比例 |
+|---|---|---|---|
+| 一般人员 | 21000元 | 21000元至50000元 | 60% |
+| 一般人员 | 21000元 | 50000元以上 | 65% |
+| 困难人员 | 10500元 | 10500元至50000元 | 65% |
+| 困难人员 | 10500元 | 50000元以上 | 70% |
+"""
+
+
+def test_a_summary_says_a_repeated_figure_once_and_tells_apart_what_a_label_does_not() -> None:
+    table = parse_table(SERIOUS)
+    assert table is not None
+    # the 起付线 of each 人员类别 once, not once for each of its 报销区间 rows
+    assert summarize_for(table, scorer("大病", "起付线")) == "大病保险待遇一览表：一般人员 年起付线 21000元；困难人员 年起付线 10500元。"
+    # 比例 differs within 一般人员: the 报销区间 tells its rows apart
+    summary = summarize_for(table, scorer("大病", "比例"))
+    assert summary is not None and summary.startswith("大病保险待遇一览表：一般人员 报销区间 21000元至50000元 报销比例 60%；")
+    assert summary.count("；") == 3
+
+
 def test_the_summary_leads_instead_of_one_row() -> None:
     whole = chunk(9, "待遇", TABLE)
     row = chunk(8, "待遇", "上海 大学生居保待遇：待遇类别 住院待遇；医院级别 一级医院；起付线 50元/次；个人自负比例 20%。",

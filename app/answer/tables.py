@@ -84,10 +84,22 @@ def summarize(table: Table, asks: Callable[[str], bool], names: Callable[[str], 
     if not varying and not named:
         return None
     key = _key_columns(rows, varying) if varying else [plain[0]]
-    parts = []
-    for row in rows:
-        values = "、".join(f"{table.header[i]} {row[i]}" for i in asked if row[i] not in PLACEHOLDERS)
-        if values:
-            parts.append(f"{' '.join(row[i] for i in key if row[i] not in PLACEHOLDERS)} {values}")
+    # rows a label does not tell apart with different asked values (一般人员 in three 报销区间 rows, each its own
+    # 报销比例) are told apart by the figure column that varies, with its header; rows that say the same (一般人员
+    # 年起付线 21000元 three times) are said once
+    values = ["、".join(f"{table.header[i]} {row[i]}" for i in asked if row[i] not in PLACEHOLDERS) for row in rows]
+    said: dict[tuple[str, ...], set[str]] = {}
+    for row, value in zip(rows, values, strict=True):
+        said.setdefault(tuple(row[i] for i in key), set()).add(value)
+    figure_key: list[int] = []
+    if any(len(v) > 1 for v in said.values()):
+        figure_key = next(([i] for i in sorted(figures - set(asked))
+                           if len({tuple(r[j] for j in [*key, i]) for r in rows}) == len(rows)), [])
+    parts: list[str] = []
+    for row, value in zip(rows, values, strict=True):
+        label = [row[i] for i in key if row[i] not in PLACEHOLDERS]
+        label += [f"{table.header[i]} {row[i]}" for i in figure_key if row[i] not in PLACEHOLDERS]
+        if value and (part := f"{' '.join(label)} {value}") not in parts:
+            parts.append(part)
     text = f"{table.caption}：{'；'.join(parts)}。"
     return text if parts and (named or len(parts) > 1) and len(text) <= MAX_CHARS else None
