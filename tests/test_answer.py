@@ -243,6 +243,14 @@ def test_a_part_naming_no_matter_of_its_own_is_searched_with_the_part_before(ser
     assert "街道社区事务受理服务中心" in second.split("来源：")[0]
 
 
+def test_a_part_asking_how_much_after_an_outpatient_question_is_not_answered_for_inpatient_care(
+        service: AnswerService) -> None:
+    # "批下来能报多少" follows a 门诊慢特病 question: the 住院 section's ratios answer another question
+    res = ask(service, "我在武汉读书，有哮喘想办门诊慢特病，在哪里申请？批下来能报多少")
+    assert res.citations and not any("住院" in c.section for c in res.citations)
+    assert "90%" in res.answer.split("【问题2】", 1)[1]
+
+
 def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
     # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
     full = ask(service, "重庆医科大学的医保费最晚哪天交？")

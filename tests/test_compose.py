@@ -6,9 +6,11 @@ from app.answer.compose import (
     DocInfo,
     Scorer,
     answer_kinds,
+    care_named,
     compose_answer,
     lead_sentence,
     narrower,
+    of_the_care,
     pick_blocks,
     sources_block,
     summarize_for,
@@ -304,3 +306,15 @@ def test_a_phone_question_is_led_by_the_number_and_a_given_number_asks_none() ->
     assert not says.search("最高报销15000元")
     # a student's own (masked) number in a paste does not make it a phone question
     assert answer_kinds("（如 Ahmed，电话 137****4528），参保后领不到医保码，要看病怎么办") == []
+
+
+def test_a_question_about_one_kind_of_care_is_not_answered_from_a_section_about_the_other() -> None:
+    assert care_named("门诊慢特病认定后能报多少") == {"outpatient"} and care_named("outpatient ratio") == {"outpatient"}
+    assert care_named("住院和门诊分别报多少") == {"outpatient", "inpatient"} and not care_named("能报多少")
+    clinic = chunk(1, "问答 > 五、普通门诊如何报销", "门诊支付比例不低于70%。")
+    stay = chunk(2, "问答 > 六、住院医保如何报销", "住院报销比例为：三级医疗机构60%。")
+    serious = chunk(3, "问答 > 九、大病保险", "大病保险分段赔付。")
+    assert of_the_care([stay, clinic, serious], care_named("门诊能报多少")) == [clinic, serious]
+    assert of_the_care([stay, clinic], care_named("住院门诊都能报吗")) == [stay, clinic]  # both named: both kept
+    assert of_the_care([stay], care_named("门诊能报多少")) == [stay]  # nothing else found: nothing dropped
+    assert of_the_care([stay, clinic], frozenset()) == [stay, clinic]

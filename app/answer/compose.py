@@ -350,6 +350,24 @@ def _heading(chunk: Chunk) -> str:
     return chunk.section.rpartition(" > ")[2]
 
 
+# the two kinds of care a guide's sections are about: a section headed by the one the question does not name
+# (六、住院医保如何报销 for 门诊慢特病…能报多少) answers another question
+CARE = {"outpatient": re.compile(r"门诊|门急诊|急诊|outpatient", re.I),
+        "inpatient": re.compile(r"住院|inpatient|hospitali[sz]", re.I)}
+
+
+def care_named(text: str) -> frozenset[str]:
+    """The kinds of care (``CARE``) ``text`` names."""
+    return frozenset(k for k, pattern in CARE.items() if pattern.search(text))
+
+
+def of_the_care(hits: Sequence[Chunk], care: frozenset[str]) -> list[Chunk]:
+    """The hits whose headings do not name only another kind of care than ``care``; all of them when none is
+    left (or ``care`` is empty)."""
+    kept = [h for h in hits if not ((theirs := care_named(h.section)) and not theirs & care)]
+    return kept if care and kept else list(hits)
+
+
 def _same_rows(a: Chunk, b: Chunk) -> bool:
     """One is a row of the other, the whole table (shown once: as the table, or as the rows ranked above it)."""
     if a.section != b.section or a.doc_id != b.doc_id or {a.kind, b.kind} != {"table_row", "text"}:

@@ -431,7 +431,15 @@ class AnswerService:
         question = question or query
         if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
             query = TOPIC.sub("", query).strip() or query
-        found, ranks = self._hits(query, city, prefer=prefer, keywords=keywords, context=context)
+        # a question about one kind of care (门诊, 住院) is not answered from a section about the other (found
+        # among all the candidates, not only the top ones); a paste's part that names no matter (一年最多能报多少钱)
+        # is about the care the part before named
+        care = cmp.care_named(query) or cmp.care_named(context)
+        found, ranks = self._hits(query, city, k=self.settings.candidate_k if care else None, prefer=prefer,
+                                  keywords=keywords, context=context)
+        if care:
+            kept = cmp.of_the_care(found, care)
+            found = (kept if any(h.city != NATIONAL for h in kept) else found)[:self.settings.top_k]
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
