@@ -251,6 +251,12 @@ def test_a_part_asking_how_much_after_an_outpatient_question_is_not_answered_for
     assert "90%" in res.answer.split("【问题2】", 1)[1]
 
 
+def test_a_table_cell_s_full_stop_does_not_break_the_row_s_sentence(service: AnswerService) -> None:
+    # the Karamay table of 备案类型 has cells ending in 。: the row's sentence reads 作废；办理方式 …, not 作废。；
+    res = ask(service, "克拉玛依校区的，在外地看病报销要带哪些材料")
+    assert "备案类型" in res.answer and "。；" not in res.answer and "。。" not in res.answer
+
+
 def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
     # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
     full = ask(service, "重庆医科大学的医保费最晚哪天交？")

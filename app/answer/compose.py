@@ -192,6 +192,7 @@ def _plain(text: str) -> str:
     return re.sub(r"\*\*", "", text).strip()
 
 
+_CELL_STOP = re.compile(r"。(?=[；;。])")
 _FIGURE = re.compile(r"\d[\d,.]*\s*(?:元|万元|%|％)")
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.、．)）]|[（(][一二三四五六七八九十\d]+[）)]|[-•])\s*")
 
@@ -591,4 +592,5 @@ def compose_answer(
         parts.append("来源：\n" + sources_block(cites.items))
     if contact:
         parts.append(f"咨询：{contact}")
-    return Composed("\n\n".join(parts), cites.items, led=lead is not None)
+    # a table cell's own full stop inside its row's sentence (…作废。；办理方式 …报销。。) is not shown
+    return Composed(_CELL_STOP.sub("", "\n\n".join(parts)), cites.items, led=lead is not None)
