@@ -257,6 +257,17 @@ def test_a_table_cell_s_full_stop_does_not_break_the_row_s_sentence(service: Ans
     assert "备案类型" in res.answer and "。；" not in res.answer and "。。" not in res.answer
 
 
+def test_a_calculation_the_guide_has_no_figures_for_cites_only_what_the_guide_says_on_it(
+        service: AnswerService) -> None:
+    # Dazhou's guide refers the figures to the city's rules: that is the answer, not other rules found nearby
+    res = ask(service, "达州中医药职业学院的，住院花了八千，医保能报多少")
+    assert res.calculation is not None and res.calculation["computable"] is False
+    assert "管理办法" in res.answer and {c.section for c in res.citations} == {"四、医保待遇 > （五）其他基本医保待遇"}
+    # Chongqing's gives limits only: the limits table it cites still shows the row asked about
+    res = ask(service, "重医一档，骑车摔伤算意外伤害，花了2000，能报多少")
+    assert res.calculation is not None and res.calculation["computable"] is False and "1000元" in res.answer
+
+
 def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
     # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
     full = ask(service, "重庆医科大学的医保费最晚哪天交？")

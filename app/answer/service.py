@@ -515,6 +515,11 @@ class AnswerService:
         else:
             text = _calc_text(self.cities[city].name, out, notes)
         hits, ranks = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
+        if not out.computable:
+            # the guide gives no figures to calculate with: what it does say is in the sections the calculator
+            # cites (Chongqing's limits table); rules found elsewhere for a calculation not made answer nothing
+            cited = {(c.doc_id, c.section) for c in sources}
+            hits = [h for h in hits if (h.doc_id, h.section) in cited]
         composed = cmp.compose_answer(hits=hits, docs=self.docs, intent=intent, score=self._scorer(question, city),
                                       ranks=ranks, gate=self.joins, leads=self.leads,
                                       city_name=self.cities[city].name, calculation_text=text,
