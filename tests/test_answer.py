@@ -268,6 +268,17 @@ def test_a_calculation_the_guide_has_no_figures_for_cites_only_what_the_guide_sa
     assert res.calculation is not None and res.calculation["computable"] is False and "1000元" in res.answer
 
 
+def test_sections_for_graduates_answer_only_questions_about_graduation(service: AnswerService) -> None:
+    # "毕业后…首先要暂停学籍地医保关系" shares 暂停 and 户籍地 with a freshman's question, but is not its answer
+    res = ask(service, "我在克拉玛依校区读书，老家四川的城乡居民医保要怎么暂停")
+    assert res.citations and not any("毕业" in c.section for c in res.citations)
+    # in a conversation about graduation, a follow-up without the word still is about it
+    first = ask(service, "克拉玛依校区毕业以后考上研究生了，医保在哪交")
+    assert any("继续深造" in c.section for c in first.citations)
+    follow = ask(service, "那要是回老家参保呢，先做什么", session_id=first.session_id)
+    assert any("参加户籍地城乡居民医疗保险" in c.section for c in follow.citations)
+
+
 def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
     # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
     full = ask(service, "重庆医科大学的医保费最晚哪天交？")

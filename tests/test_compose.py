@@ -10,6 +10,7 @@ from app.answer.compose import (
     compose_answer,
     lead_sentence,
     narrower,
+    not_for_graduates,
     of_the_care,
     pick_blocks,
     sources_block,
@@ -318,3 +319,9 @@ def test_a_question_about_one_kind_of_care_is_not_answered_from_a_section_about_
     assert of_the_care([stay, clinic], care_named("住院门诊都能报吗")) == [stay, clinic]  # both named: both kept
     assert of_the_care([stay], care_named("门诊能报多少")) == [stay]  # nothing else found: nothing dropped
     assert of_the_care([stay, clinic], frozenset()) == [stay, clinic]
+
+
+def test_sections_for_graduates_are_told_apart_by_their_headings() -> None:
+    home = chunk(1, "毕业之后医保如何处理 > 四、参加户籍地城乡居民医疗保险", "毕业后首先要暂停学籍地医保关系。")
+    pause = chunk(2, "外地医保如何暂停", "在国家医保服务平台暂停参保。")
+    assert not_for_graduates([home, pause]) == [pause]

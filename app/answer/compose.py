@@ -362,6 +362,16 @@ def care_named(text: str) -> frozenset[str]:
     return frozenset(k for k, pattern in CARE.items() if pattern.search(text))
 
 
+# a section for students at graduation (毕业之后医保如何处理 > 四、参加户籍地城乡居民医疗保险: "毕业后…首先要暂停学籍地
+# 医保关系") answers a question about graduation only, although it shares the words of others (暂停, 户籍地)
+GRADUATION = re.compile(r"毕业|graduat", re.I)
+
+
+def not_for_graduates(hits: Sequence[Chunk]) -> list[Chunk]:
+    """The hits whose headings are not about graduation (``GRADUATION``)."""
+    return [h for h in hits if not GRADUATION.search(h.section)]
+
+
 def of_the_care(hits: Sequence[Chunk], care: frozenset[str]) -> list[Chunk]:
     """The hits whose headings do not name only another kind of care than ``care``; all of them when none is
     left (or ``care`` is empty)."""

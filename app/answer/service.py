@@ -27,7 +27,7 @@ from app.understanding.city import Gazetteer, detect_city, load_gazetteer, schoo
 from app.understanding.coverage import guide_lacks, matter_words
 from app.understanding.ellipsis import is_elliptical, resolve
 from app.understanding.homophones import HomophoneFixer, domain_terms
-from app.understanding.intent import DOMAIN, OFF_TOPIC, Intent, classify
+from app.understanding.intent import CUES, DOMAIN, OFF_TOPIC, Intent, classify
 from app.understanding.split import split_questions
 from ingest.chunking import Chunk
 from ingest.documents import City, load_cities, load_guides
@@ -316,6 +316,8 @@ class AnswerService:
         # a follow-up asking about another matter than the last question ("那住院呢 三级医院自己要出多少" after
         # "新生医保要交钱吗") is not pulled towards the last answer's sections
         same_matter = intent in ("other", "out_of_scope") or _matter(intent) == _matter(state.intent)
+        # graduation stays the matter of a follow-up ("那如果不读了回老家参加居民医保呢" after 毕业以后读研…)
+        graduation = intent == "graduate" or (follow_up and state.intent == "graduate")
         if follow_up and intent in ("other", "out_of_scope"):
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
@@ -372,7 +374,7 @@ class AnswerService:
         # question (门诊 → 住院): then it asks about another section
         prior = {tuple(s) for s in state.sections} if follow_up and not resolved and same_matter else set()
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords,
-                                          context=context)
+                                          context=context, graduation=graduation or intent == "graduate")
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
@@ -425,21 +427,23 @@ class AnswerService:
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None,
                               prefer: Collection[tuple[str, str]] = (), keywords: str = "",
-                              context: str = "") -> Answered:
+                              context: str = "", graduation: bool = False) -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
-        asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about."""
+        asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about;
+        ``graduation``: the conversation is about graduation (else sections for graduates are found only when
+        the question names it)."""
         question = question or query
         if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
             query = TOPIC.sub("", query).strip() or query
         # a question about one kind of care (门诊, 住院) is not answered from a section about the other (found
         # among all the candidates, not only the top ones); a paste's part that names no matter (一年最多能报多少钱)
         # is about the care the part before named
-        care = cmp.care_named(query) or cmp.care_named(context)
-        found, ranks = self._hits(query, city, k=self.settings.candidate_k if care else None, prefer=prefer,
-                                  keywords=keywords, context=context)
-        if care:
-            kept = cmp.of_the_care(found, care)
-            found = (kept if any(h.city != NATIONAL for h in kept) else found)[:self.settings.top_k]
+        found, ranks = self._hits(query, city, k=self.settings.candidate_k, prefer=prefer, keywords=keywords,
+                                  context=context)
+        found = _in_scope(found, f"{query} {context}", cmp.care_named(query) or cmp.care_named(context),
+                          graduation=graduation or intent == "graduate")
+        found = found[:self.settings.top_k]
+        ranks = {h.chunk_id: ranks[h.chunk_id] for h in found}  # the ranks of the hits composed from, as before
         # the city's own guide answers first; national policy follows as background
         scorer = self._scorer(f"{query} {keywords}" if keywords else query, city)
         hits = [h for h in found if h.city != NATIONAL] + [h for h in found if h.city == NATIONAL]
@@ -541,6 +545,21 @@ class AnswerService:
 def _matter(intent: str | None) -> str | None:
     """What an intent asks about: a calculation asks what the benefit pays."""
     return "benefit" if intent == "calc" else intent
+
+
+def _in_scope(found: list[Chunk], asked: str, care: frozenset[str], *, graduation: bool) -> list[Chunk]:
+    """The hits about what was asked: not of the other kind of care (``care``, see
+    :func:`app.answer.compose.of_the_care`), not for graduates unless graduation is asked (or is the matter of
+    the conversation: ``graduation``); a filter that would leave none of the city's own chunks is not applied."""
+    low = asked.lower()
+    filters = [lambda hits: cmp.of_the_care(hits, care)]
+    if not graduation and not any(cue in low for cue in CUES["graduate"]):
+        filters.append(cmp.not_for_graduates)
+    for keep in filters:
+        kept = keep(found)
+        if any(h.city != NATIONAL for h in kept):
+            found = kept
+    return found
 
 
 def _hint(intent: Intent, question: str) -> str:
