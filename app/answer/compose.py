@@ -353,7 +353,7 @@ def _heading(chunk: Chunk) -> str:
 
 # the two kinds of care a guide's sections are about: a section headed by the one the question does not name
 # (六、住院医保如何报销 for 门诊慢特病…能报多少) answers another question
-CARE = {"outpatient": re.compile(r"门诊|门急诊|急诊|outpatient", re.I),
+CARE = {"outpatient": re.compile(r"门诊|门急诊|急诊|校医院|医务室|拿药|开药|感冒|小病|outpatient", re.I),
         "inpatient": re.compile(r"住院|inpatient|hospitali[sz]", re.I)}
 
 
