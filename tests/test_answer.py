@@ -249,6 +249,9 @@ def test_a_part_asking_how_much_after_an_outpatient_question_is_not_answered_for
     res = ask(service, "我在武汉读书，有哮喘想办门诊慢特病，在哪里申请？批下来能报多少")
     assert res.citations and not any("住院" in c.section for c in res.citations)
     assert "90%" in res.answer.split("【问题2】", 1)[1]
+    # so is a part with insurance words of its own that names no kind of care
+    res = ask(service, "武汉的门诊慢特病在哪申请？通过以后报销比例多少")
+    assert res.citations and not any("住院" in c.section for c in res.citations)
 
 
 def test_a_table_cell_s_full_stop_does_not_break_the_row_s_sentence(service: AnswerService) -> None:

@@ -238,10 +238,8 @@ class AnswerService:
             if len(questions) > 1:
                 yield StreamEvent("delta", f"{chr(10) * 2 if i > 1 else ''}【问题{i}】{mask_pii(q)}\n")
                 state.sections = []  # a paste's questions are asked side by side, not one after the other
-            # a part naming no insurance matter of its own ("…门诊慢特病去哪申请？认定下来以后能报多少") is about
-            # the part before it: that part's words help find its sections, its own words choose the answer
-            context = questions[i - 2] if i > 1 and not DOMAIN.search(q) else ""
-            answered = self._answer_one(q, req.city, state, in_paste=len(questions) > 1, context=context)
+            before = questions[i - 2] if i > 1 else ""
+            answered = self._answer_one(q, req.city, state, in_paste=len(questions) > 1, before=before)
             part = answered.response
             state.sections = [(c.doc_id, c.section) for c in part.citations if c.city != NATIONAL]
             # the assumption is said once, with the first answer that relies on it (not with a refusal)
@@ -305,7 +303,8 @@ class AnswerService:
 
     # ---- one question -----------------------------------------------------------------------------------
     def _answer_one(self, question: str, explicit_city: str | None, state: SessionState, *,
-                    in_paste: bool = False, context: str = "") -> Answered:
+                    in_paste: bool = False, before: str = "") -> Answered:
+        """``before``: the part of the paste before this one, if any."""
         named = [a.city for a in self.gazetteer.covered_names(question)]
         intent: Intent = classify(question, about_guides=bool(named) or self._in_guide_words(question))
         # in a conversation, a short or "那…" question, or one with no insurance word that is not about another
@@ -373,8 +372,12 @@ class AnswerService:
         # a follow-up pulls towards the sections the last answer cited, unless it swapped a part of the last
         # question (门诊 → 住院): then it asks about another section
         prior = {tuple(s) for s in state.sections} if follow_up and not resolved and same_matter else set()
+        # a part naming no insurance matter of its own ("…门诊慢特病去哪申请？认定下来以后能报多少") is about
+        # the part before it: that part's words help find its sections, its own words choose the answer
+        context = before if before and not DOMAIN.search(question) else ""
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords,
-                                          context=context, graduation=graduation or intent == "graduate")
+                                          context=context, before=before,
+                                          graduation=graduation or intent == "graduate")
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
@@ -427,20 +430,22 @@ class AnswerService:
 
     def _retrieve_and_compose(self, query: str, city: str, intent: Intent, *, question: str | None = None,
                               prefer: Collection[tuple[str, str]] = (), keywords: str = "",
-                              context: str = "", graduation: bool = False) -> Answered:
+                              context: str = "", before: str = "", graduation: bool = False) -> Answered:
         """``query`` is what is searched (a follow-up carries its intent's words); ``question`` what the student
-        asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about;
+        asked, for the LLM (default: the query); ``prefer`` the sections the conversation is about; ``context``
+        what BM25 also reads, ``before`` the paste's part before this one (its kind of care holds for this part
+        when this one names none: "认定以后报销比例能有多少" after a 门诊慢特病 question);
         ``graduation``: the conversation is about graduation (else sections for graduates are found only when
         the question names it)."""
         question = question or query
         if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
             query = TOPIC.sub("", query).strip() or query
         # a question about one kind of care (门诊, 住院) is not answered from a section about the other (found
-        # among all the candidates, not only the top ones); a paste's part that names no matter (一年最多能报多少钱)
-        # is about the care the part before named
+        # among all the candidates, not only the top ones); a paste's part that names no care is about the care
+        # the part before named
         found, ranks = self._hits(query, city, k=self.settings.candidate_k, prefer=prefer, keywords=keywords,
                                   context=context)
-        found = _in_scope(found, f"{query} {context}", cmp.care_named(query) or cmp.care_named(context),
+        found = _in_scope(found, f"{query} {context}", cmp.care_named(query) or cmp.care_named(before),
                           graduation=graduation or intent == "graduate")
         found = found[:self.settings.top_k]
         ranks = {h.chunk_id: ranks[h.chunk_id] for h in found}  # the ranks of the hits composed from, as before
