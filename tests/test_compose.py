@@ -310,13 +310,17 @@ def test_a_phone_question_is_led_by_the_number_and_a_given_number_asks_none() ->
 
 
 def test_a_question_about_one_kind_of_care_is_not_answered_from_a_section_about_the_other() -> None:
-    assert care_named("门诊慢特病认定后能报多少") == {"outpatient"} and care_named("outpatient ratio") == {"outpatient"}
+    assert care_named("门诊慢特病认定后能报多少") == {"chronic"} and care_named("outpatient ratio") == {"outpatient"}
+    assert care_named("有慢病，长期在门诊开药") == {"chronic", "outpatient"}
     assert care_named("住院和门诊分别报多少") == {"outpatient", "inpatient"} and not care_named("能报多少")
     assert care_named("平时感冒去学校医务室拿点药能报多少") == {"outpatient"}  # care named by what it is
     clinic = chunk(1, "问答 > 五、普通门诊如何报销", "门诊支付比例不低于70%。")
     stay = chunk(2, "问答 > 六、住院医保如何报销", "住院报销比例为：三级医疗机构60%。")
     serious = chunk(3, "问答 > 九、大病保险", "大病保险分段赔付。")
     assert of_the_care([stay, clinic, serious], care_named("门诊能报多少")) == [clinic, serious]
+    chronic = chunk(4, "问答 > 七、门诊慢特病怎么办理", "门诊慢特病报销比例达90%。")
+    assert of_the_care([clinic, chronic], care_named("门诊慢特病能报多少")) == [chronic]  # not 普通门诊
+    assert of_the_care([clinic, chronic], care_named("门诊能报多少")) == [clinic]
     assert of_the_care([stay, clinic], care_named("住院门诊都能报吗")) == [stay, clinic]  # both named: both kept
     assert of_the_care([stay], care_named("门诊能报多少")) == [stay]  # nothing else found: nothing dropped
     assert of_the_care([stay, clinic], frozenset()) == [stay, clinic]

@@ -351,9 +351,10 @@ def _heading(chunk: Chunk) -> str:
     return chunk.section.rpartition(" > ")[2]
 
 
-# the two kinds of care a guide's sections are about: a section headed by the one the question does not name
-# (六、住院医保如何报销 for 门诊慢特病…能报多少) answers another question
-CARE = {"outpatient": re.compile(r"门诊|门急诊|急诊|校医院|医务室|拿药|开药|感冒|小病|outpatient", re.I),
+# the kinds of care a guide's sections are about: a section headed by one the question does not name (六、住院医保
+# 如何报销 or 五、普通门诊 for 门诊慢特病…能报多少) answers another question
+CARE = {"outpatient": re.compile(r"门诊(?!慢|特殊|特病)|门急诊|急诊|校医院|医务室|拿药|开药|感冒|小病|outpatient", re.I),
+        "chronic": re.compile(r"慢特病|慢性病|慢病|特殊疾病|门特|门慢|chronic", re.I),
         "inpatient": re.compile(r"住院|inpatient|hospitali[sz]", re.I)}
 
 
