@@ -282,6 +282,14 @@ def test_sections_for_graduates_answer_only_questions_about_graduation(service: 
     assert any("参加户籍地城乡居民医疗保险" in c.section for c in follow.citations)
 
 
+def test_sections_about_the_card_answer_only_questions_about_it(service: AnswerService) -> None:
+    # 老家 reads as 参保地, the word of "电子医保凭证参保地更新": not the answer to a question that names no card
+    res = ask(service, "刚到达州上学，老家那边去年交过医保了，这边看病怎么算")
+    assert res.citations and not any("电子医保凭证" in c.section for c in res.citations)
+    res = ask(service, "达州的电子医保凭证参保地怎么改成达州")
+    assert [c.section for c in res.citations][:1] == ["五、医保归属地更改 > （一）电子医保凭证参保地更新"]
+
+
 def test_the_schools_full_name_gets_the_same_answer_as_its_short_name(service: AnswerService) -> None:
     # written in full, 重庆医科大学 matched the guide's table captions and the reimbursement-limit rows answered
     full = ask(service, "重庆医科大学的医保费最晚哪天交？")

@@ -10,6 +10,7 @@ from app.answer.compose import (
     compose_answer,
     lead_sentence,
     narrower,
+    not_about_cards,
     not_for_graduates,
     of_the_care,
     pick_blocks,
@@ -330,3 +331,9 @@ def test_sections_for_graduates_are_told_apart_by_their_headings() -> None:
     home = chunk(1, "毕业之后医保如何处理 > 四、参加户籍地城乡居民医疗保险", "毕业后首先要暂停学籍地医保关系。")
     pause = chunk(2, "外地医保如何暂停", "在国家医保服务平台暂停参保。")
     assert not_for_graduates([home, pause]) == [pause]
+
+
+def test_sections_about_the_card_are_told_apart_by_their_headings() -> None:
+    voucher = chunk(1, "五、医保归属地更改 > （一）电子医保凭证参保地更新", "电子医保凭证参保地更新。")
+    pause = chunk(2, "城乡居民暂停参保", "在平台暂停参保。")
+    assert not_about_cards([voucher, pause]) == [pause]

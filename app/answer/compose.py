@@ -373,6 +373,16 @@ def not_for_graduates(hits: Sequence[Chunk]) -> list[Chunk]:
     return [h for h in hits if not GRADUATION.search(h.section)]
 
 
+# a section about the e-voucher or the card (五、医保归属地更改 > （一）电子医保凭证参保地更新) answers a question about
+# them, not one that shares its other words (老家 → 参保地: 老家的医保怎么暂停)
+CARD_HEADING = re.compile(r"医保码|电子凭证|电子医保|社保卡|社会保障卡|医保卡")
+
+
+def not_about_cards(hits: Sequence[Chunk]) -> list[Chunk]:
+    """The hits whose headings are not about the e-voucher or the card (``CARD_HEADING``)."""
+    return [h for h in hits if not CARD_HEADING.search(h.section)]
+
+
 def of_the_care(hits: Sequence[Chunk], care: frozenset[str]) -> list[Chunk]:
     """The hits whose headings do not name only another kind of care than ``care``; all of them when none is
     left (or ``care`` is empty)."""

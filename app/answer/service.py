@@ -446,7 +446,7 @@ class AnswerService:
         found, ranks = self._hits(query, city, k=self.settings.candidate_k, prefer=prefer, keywords=keywords,
                                   context=context)
         found = _in_scope(found, f"{query} {context}", cmp.care_named(query) or cmp.care_named(before),
-                          graduation=graduation or intent == "graduate")
+                          graduation=graduation or intent == "graduate", intent=intent)
         found = found[:self.settings.top_k]
         ranks = {h.chunk_id: ranks[h.chunk_id] for h in found}  # the ranks of the hits composed from, as before
         # the city's own guide answers first; national policy follows as background
@@ -552,7 +552,8 @@ def _matter(intent: str | None) -> str | None:
     return "benefit" if intent == "calc" else intent
 
 
-def _in_scope(found: list[Chunk], asked: str, care: frozenset[str], *, graduation: bool) -> list[Chunk]:
+def _in_scope(found: list[Chunk], asked: str, care: frozenset[str], *, graduation: bool, intent: str
+              ) -> list[Chunk]:
     """The hits about what was asked: not of the other kind of care (``care``, see
     :func:`app.answer.compose.of_the_care`), not for graduates unless graduation is asked (or is the matter of
     the conversation: ``graduation``); a filter that would leave none of the city's own chunks is not applied."""
@@ -560,6 +561,8 @@ def _in_scope(found: list[Chunk], asked: str, care: frozenset[str], *, graduatio
     filters = [lambda hits: cmp.of_the_care(hits, care)]
     if not graduation and not any(cue in low for cue in CUES["graduate"]):
         filters.append(cmp.not_for_graduates)
+    if intent != "e_voucher" and not any(cue in low for cue in CUES["e_voucher"]):
+        filters.append(cmp.not_about_cards)
     for keep in filters:
         kept = keep(found)
         if any(h.city != NATIONAL for h in kept):
