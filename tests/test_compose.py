@@ -322,6 +322,9 @@ def test_a_question_about_one_kind_of_care_is_not_answered_from_a_section_about_
     chronic = chunk(4, "问答 > 七、门诊慢特病怎么办理", "门诊慢特病报销比例达90%。")
     assert of_the_care([clinic, chronic], care_named("门诊慢特病能报多少")) == [chronic]  # not 普通门诊
     assert of_the_care([clinic, chronic], care_named("门诊能报多少")) == [clinic]
+    # an FAQ pair's question says what it is about, like a heading
+    er = chunk(5, "4. 就医政策 > 常见问题", "**问：**大学生发生的急诊费用是否可以申请报销？\n\n**答：**可以。", "faq")
+    assert of_the_care([er, stay], care_named("住院报销比例")) == [stay]
     assert of_the_care([stay, clinic], care_named("住院门诊都能报吗")) == [stay, clinic]  # both named: both kept
     assert of_the_care([stay], care_named("门诊能报多少")) == [stay]  # nothing else found: nothing dropped
     assert of_the_care([stay, clinic], frozenset()) == [stay, clinic]

@@ -368,6 +368,14 @@ def care_named(text: str) -> frozenset[str]:
 GRADUATION = re.compile(r"毕业|graduat", re.I)
 
 
+def headings(chunk: Chunk) -> str:
+    """What a chunk says it is about: its section's headings, and an FAQ pair's question (大学生发生的急诊费用是否
+    可以申请报销？ is about 急诊 under 4. 就医政策 > 常见问题)."""
+    if chunk.kind == "faq":
+        return f"{chunk.section} > {chunk.text.split(chr(10), 1)[0]}"
+    return chunk.section
+
+
 def not_for_graduates(hits: Sequence[Chunk]) -> list[Chunk]:
     """The hits whose headings are not about graduation (``GRADUATION``)."""
     return [h for h in hits if not GRADUATION.search(h.section)]
@@ -386,7 +394,7 @@ def not_about_cards(hits: Sequence[Chunk]) -> list[Chunk]:
 def of_the_care(hits: Sequence[Chunk], care: frozenset[str]) -> list[Chunk]:
     """The hits whose headings do not name only another kind of care than ``care``; all of them when none is
     left (or ``care`` is empty)."""
-    kept = [h for h in hits if not ((theirs := care_named(h.section)) and not theirs & care)]
+    kept = [h for h in hits if not ((theirs := care_named(headings(h))) and not theirs & care)]
     return kept if care and kept else list(hits)
 
 
