@@ -21,6 +21,9 @@ def test_the_words_that_name_a_procedure() -> None:
     assert set(matter_words("寒假回老家要办异地就医备案吗", "remote_care")) == {"异地", "备案"}
     # figures are every guide's, asked in the students' own words: never a matter
     assert matter_words("住院最多报多少", "benefit") == []
+    # how to claim, asked without a single strong cue (材料, 去哪里报), names the claim procedure
+    assert matter_words("出院以后报销要带哪些材料", "claim") == ["报销手续"]
+    assert matter_words("回来去哪里报", "claim") == ["报销手续"] and matter_words("怎么报名", "claim") == []
 
 
 def test_a_guide_lacks_a_matter_most_other_guides_speak_of() -> None:
@@ -44,6 +47,14 @@ def test_a_matter_the_guide_never_mentions_is_answered_with_the_office_to_ask(se
     # the offices come from the guide's contact table, cited
     assert res.citations and all(c.section.endswith("大学生参保工作联络表") for c in res.citations)
     assert "[1]" in res.answer and any(c.quote and "67880229" in c.quote for c in res.citations)
+
+
+def test_a_guide_that_never_says_how_to_claim_says_so(service: AnswerService) -> None:
+    # Chongqing's 2018 notice gives reimbursement limits only; the others say how a claim is made, each in its words
+    res = service.ask(AskRequest(question="重医的学生住院了，报销需要哪些材料？"))
+    assert res.city == "chongqing" and "没有讲到“报销手续”" in res.answer and "65715625" in res.answer
+    res = service.ask(AskRequest(question="在达州住院出院了，报销要准备哪些材料"))
+    assert "没有讲到" not in res.answer and any("报销" in c.section for c in res.citations)
 
 
 def test_a_guide_that_speaks_of_the_matter_answers_it(service: AnswerService) -> None:
