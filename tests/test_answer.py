@@ -269,6 +269,10 @@ def test_a_calculation_the_guide_has_no_figures_for_cites_only_what_the_guide_sa
     # Chongqing's gives limits only: the limits table it cites still shows the row asked about
     res = ask(service, "重医一档，骑车摔伤算意外伤害，花了2000，能报多少")
     assert res.calculation is not None and res.calculation["computable"] is False and "1000元" in res.answer
+    # asked without a cost, the figures the guide does not give get the same answer, with no calculation
+    res = ask(service, "达州中医药职业学院住院起付线是多少")
+    assert res.calculation is None and "管理办法" in res.answer.split("\n")[0]
+    assert {c.section for c in res.citations} == {"四、医保待遇 > （五）其他基本医保待遇"}
 
 
 def test_sections_for_graduates_answer_only_questions_about_graduation(service: AnswerService) -> None:

@@ -365,6 +365,10 @@ class AnswerService:
         if intent == "calc":
             calc_question = f"{state.last_question} {question}" if follow_up else question
             return self._calculate(calc_question, question if follow_up else None, city, intent)
+        if intent == "benefit" and cmp.ASKS_FIGURE.search(question) and (
+            given := self._figures_not_given(question, city, intent)
+        ):
+            return given
         # a follow-up read whole ("重医看住院去哪看") is searched as such; another one ("交多少") carries its
         # intent's words into the search, and so does any question about a named procedure (ALWAYS_HINT)
         query = resolved or (f"{question} {INTENT_HINTS.get(intent, '')}" if follow_up else question)
@@ -523,8 +527,29 @@ class AnswerService:
             text = f"【{self.cities[city].name}】{out.reason}"
         else:
             text = _calc_text(self.cities[city].name, out, notes)
+        return self._with_working(question, city, intent, text, sources, calc, computed=out.computable)
+
+    def _figures_not_given(self, question: str, city: str, intent: Intent) -> Answered | None:
+        """A question for the figures of one kind of care (达州住院报销比例多少) whose guide gives none (the policy
+        file's ``not_computable``): answered as a calculation would be, by saying so with its source."""
+        from app.calculator.policy import default_policies
+
+        care = cmp.care_named(question)
+        if len(care) != 1 or care == {"chronic"}:  # the policy files' outpatient rules are for 普通门诊, not 慢特病
+            return None
+        rules = getattr(default_policies(self.settings.knowledge_dir)[city].benefit, next(iter(care)), None)
+        if rules is None or rules.not_computable is None:
+            return None
+        note = rules.not_computable
+        sources = self._section_chunks([(note.source.doc_id, note.source.section)])
+        return self._with_working(question, city, intent, f"【{self.cities[city].name}】{note.text}", sources, None,
+                                  computed=False)
+
+    def _with_working(self, question: str, city: str, intent: Intent, text: str, sources: list[Chunk],
+                      calc: dict[str, Any] | None, *, computed: bool) -> Answered:
+        """The calculator's working (or its reason for not calculating) first, cited, then what the guide says."""
         hits, ranks = self._hits(f"{question} {INTENT_HINTS['calc']}", city)
-        if not out.computable:
+        if not computed:
             # the guide gives no figures to calculate with: what it does say is in the sections the calculator
             # cites (Chongqing's limits table); rules found elsewhere for a calculation not made answer nothing
             cited = {(c.doc_id, c.section) for c in sources}
