@@ -316,7 +316,7 @@ class AnswerService:
         # "新生医保要交钱吗") is not pulled towards the last answer's sections
         same_matter = intent in ("other", "out_of_scope") or _matter(intent) == _matter(state.intent)
         # graduation stays the matter of a follow-up ("那如果不读了回老家参加居民医保呢" after 毕业以后读研…)
-        graduation = intent == "graduate" or (follow_up and state.intent == "graduate")
+        graduation = follow_up and state.intent == "graduate"
         if follow_up and intent in ("other", "out_of_scope"):
             intent = state.intent  # type: ignore[assignment]
         if follow_up and state.intent == "calc" and intent in ("benefit", "calc"):
@@ -381,7 +381,7 @@ class AnswerService:
         context = before if before and not DOMAIN.search(question) else ""
         return self._retrieve_and_compose(query, city, intent, question=question, prefer=prior, keywords=keywords,
                                           context=context, before=before,
-                                          graduation=graduation or intent == "graduate")
+                                          graduation=graduation)
 
     def _other_place(self, previous: str, follow_up: str) -> str:
         """The last question asked of the place the follow-up names: its place names swapped for that one."""
@@ -399,18 +399,14 @@ class AnswerService:
         return len(words) >= 3 and sum(t in idf for t in words) >= GUIDE_WORDS * len(words)
 
     def _hits(self, query: str, city: str | None, k: int | None = None,
-              prefer: Collection[tuple[str, str]] = (), keywords: str = "", context: str = ""
-              ) -> tuple[list[Chunk], Ranks]:
-        """The chunks found, best first, and each one's BM25 and dense rank; ``context`` (the paste's part before
-        this one) is searched by BM25 only."""
+              prefer: Collection[tuple[str, str]] = (), keywords: str = "") -> tuple[list[Chunk], Ranks]:
+        """The chunks found, best first, and each one's BM25 and dense rank."""
         s = self.settings
         dense_query = None
         if city and city != NATIONAL:
             query, dense_query = school_names_replaced(
                 query, self.gazetteer, city, city_name=self.cities[city].name,
                 own_schools=self._own_schools.get(city, set()))
-        if context:  # the part before helps BM25 find the sections; the dense query stays this part's own
-            keywords = f"{keywords} {context}".strip()
         hits = search(self.index, query, city=city, k=k or s.top_k, candidates=s.candidate_k, rrf_k=s.rrf_k,
                       prefer=prefer, prefer_weight=PREFER_WEIGHT, keywords=keywords, dense_query=dense_query)
         return [h.chunk for h in hits], {h.chunk.chunk_id: (h.bm25_rank, h.dense_rank) for h in hits}
@@ -440,15 +436,16 @@ class AnswerService:
         what BM25 also reads, ``before`` the paste's part before this one (its kind of care holds for this part
         when this one names none: "认定以后报销比例能有多少" after a 门诊慢特病 question);
         ``graduation``: the conversation is about graduation (else sections for graduates are found only when
-        the question names it)."""
+        the question or its intent is about it)."""
         question = question or query
         if self.index.bm25(city_scope(city))[0].idf.get("大学生", 0.0) > TOPIC_IDF:
             query = TOPIC.sub("", query).strip() or query
         # a question about one kind of care (门诊, 住院) is not answered from a section about the other (found
         # among all the candidates, not only the top ones); a paste's part that names no care is about the care
         # the part before named
-        found, ranks = self._hits(query, city, k=self.settings.candidate_k, prefer=prefer, keywords=keywords,
-                                  context=context)
+        # the part before helps BM25 find the sections (the dense query and the scorer keep this part's own words)
+        found, ranks = self._hits(query, city, k=self.settings.candidate_k, prefer=prefer,
+                                  keywords=f"{keywords} {context}".strip())
         found = _in_scope(found, f"{query} {context}", cmp.care_named(query) or cmp.care_named(before),
                           graduation=graduation or intent == "graduate", intent=intent)
         found = found[:self.settings.top_k]
