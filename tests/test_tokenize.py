@@ -62,6 +62,10 @@ def test_synonyms_expand_how_students_talk(tk: DomainTokenizer) -> None:
     assert "原参保地" in expanded.split()
     assert "暂停参保" in expanded.split()
     assert "异地就医" in tk.expand("回家看病怎么报销").split()
+    # going on to graduate school after graduating is the guides' 继续深造; a graduate student now is not
+    assert "继续深造" in tk.expand("毕业后读研，医保在哪参保").split()
+    assert "继续深造" not in tk.expand("在上海读研，急诊自己付的钱能报吗").split()
+    assert "退出现役" in tk.expand("退伍之后来上学，有没有等待期").split()
 
 
 def test_expand_adds_each_term_once_and_not_what_is_already_there() -> None:
