@@ -8,6 +8,7 @@ from app.answer.compose import (
     answer_kinds,
     care_named,
     compose_answer,
+    deeper,
     lead_sentence,
     narrower,
     not_about_cards,
@@ -16,6 +17,7 @@ from app.answer.compose import (
     pick_blocks,
     sources_block,
     summarize_for,
+    top_sentences,
 )
 from app.answer.models import Citation
 from app.answer.tables import parse_table
@@ -340,3 +342,29 @@ def test_sections_about_the_card_are_told_apart_by_their_headings() -> None:
     voucher = chunk(1, "五、医保归属地更改 > （一）电子医保凭证参保地更新", "电子医保凭证参保地更新。")
     pause = chunk(2, "城乡居民暂停参保", "在平台暂停参保。")
     assert not_about_cards([voucher, pause]) == [pause]
+
+
+def test_a_sub_section_that_answers_as_well_as_its_parents_table_leads_under_its_label() -> None:
+    docs = {"d": DocInfo(doc_id="d", city="karamay", city_name="克拉玛依", title="指南", policy_year=2026,
+                         valid_note="")}
+    parent = "异地就医备案政策"
+    row_text = "备案类型表：备案类型 临时备案；适用人员 异地转诊人员；说明 转诊地就医结算。"
+    row = chunk(1, parent, row_text, "table_row")
+    child = chunk(2, f"{parent} > （1）异地长期居住人员",
+                  "学生在户籍地就医，可选这个备案类型。上传材料：户口首页。")
+    other = chunk(3, "缴费流程", "户籍地就医结算缴费。")
+    score = scorer("户籍地", "就医", "备案类型", "结算")
+    question = "回户籍地看病，备案类型选哪个"
+    # the table row ranks first and scores as well, but the more specific section answers it
+    assert lead_sentence([row, child], score) == (0, row_text)
+    assert deeper([row, child], 0, top_sentences([row, child], score)) == 1
+    # only a sub-section of the lead's own section, and only one that scores at least as well
+    assert deeper([row, other], 0, top_sentences([row, other], score)) is None
+    weak = chunk(4, f"{parent} > （2）异地转诊人员", "上传转诊单。")
+    assert deeper([row, weak], 0, top_sentences([row, weak], score)) is None
+    composed = compose_answer(hits=[row, child], docs=docs, intent="remote_care", score=score,
+                              city_name="克拉玛依", question=question)
+    # "这个备案类型" says which type only with its heading
+    assert composed.text.startswith(
+        "【克拉玛依】异地长期居住人员：学生在户籍地就医，可选这个备案类型。[1]")
+    assert composed.citations[0].chunk_id == "c2"

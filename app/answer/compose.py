@@ -290,6 +290,36 @@ def lead_trusted(hits: Sequence[Chunk], anchor: int, score: Scorer, judge: LeadJ
         wants_figures=wants_figures))
 
 
+# a sentence that points at the type its heading names ("学生在户籍地就医，可选这个备案类型" under its heading
+# （1）异地长期居住人员)
+_POINTS_UP = re.compile(r"(?:这个|这种|此|该)[^，。；]{0,4}类型")
+
+
+def _label(chunk: Chunk) -> str | None:
+    """A sub-section's heading when it is a short label (异地长期居住人员), without its list mark;
+    else None."""
+    if " > " not in chunk.section or chunk.kind == "faq":
+        return None
+    label = _LIST_MARK.sub("", _heading(chunk)).strip()
+    return label if 0 < len(label) <= 12 else None
+
+
+def deeper(hits: Sequence[Chunk], lead: int, found: Sequence[Found]) -> int | None:
+    """One of the top hits from a sub-section of the lead's section whose best sentence answers at least as
+    well as the lead's: the more specific section leads (the sentence under （1）异地长期居住人员 that
+    says students treated where their household is registered choose it, not a row of the 备案类型 table
+    above it)."""
+    first, own = hits[lead], found[lead] if lead < len(found) else None
+    if own is None:
+        return None
+    best: tuple[float, int] | None = None
+    for j, (chunk, f) in enumerate(zip(hits[:LEAD_WINDOW], found, strict=False)):
+        below = chunk.doc_id == first.doc_id and chunk.section.startswith(f"{first.section} > ")
+        if f is not None and below and f[0] >= own[0] and (best is None or f[0] > best[0]):
+            best = (f[0], j)
+    return best[1] if best else None
+
+
 def narrower(hits: Sequence[Chunk], lead: int, score: Scorer) -> int | None:
     """A found sub-section of the lead's section whose heading names a part of the question the lead's own
     heading does not: the introduction listing the options ("支持支付宝、微信…等方式缴费") gives way to the
@@ -577,6 +607,8 @@ def compose_answer(
     kinds = answer_kinds(question)
     found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
     lead = lead_sentence(hits, score, found=found, intent=intent)
+    if lead and (k := deeper(hits, lead[0], found)) is not None:
+        lead = (k, found[k][2])  # type: ignore[index]
     if lead and (j := narrower(hits, lead[0], score)) is not None and (
         sub := lead_sentence([hits[j]], score, wants_figures=wants_figures, kinds=kinds)
     ):
@@ -596,6 +628,8 @@ def compose_answer(
             if summary:
                 sentence, source = summary, whole
         sentence = with_list(sentence, source)
+        if _POINTS_UP.search(sentence) and (label := _label(source)):
+            sentence = f"{label}：{sentence}"  # 可选这个备案类型 says which one only under its heading
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
         said = sentence.strip()
