@@ -368,3 +368,13 @@ def test_a_sub_section_that_answers_as_well_as_its_parents_table_leads_under_its
     assert composed.text.startswith(
         "【克拉玛依】异地长期居住人员：学生在户籍地就医，可选这个备案类型。[1]")
     assert composed.citations[0].chunk_id == "c2"
+
+
+def test_a_short_chunk_can_lead_as_a_whole_when_its_sentences_answer_together() -> None:
+    home = chunk(1, "备案 > （1）异地长期居住人员",
+                 "学生在户籍地就医，可选这个备案类型。上传材料：户口首页、户口本人页。")
+    referral = chunk(2, "备案 > （2）异地转诊人员", "学生异地备案上传材料：医院开具转诊转院单。")
+    score = scorer("户籍地", "就医", "上传材料")
+    # sentence by sentence, the referral's one sentence holds more of the question than either of home's
+    lead = lead_sentence([referral, home], score)
+    assert lead == (1, "学生在户籍地就医，可选这个备案类型。上传材料：户口首页、户口本人页。")

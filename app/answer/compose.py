@@ -24,6 +24,9 @@ RANK_DECAY = 0.35  # later retrieval ranks count less when choosing the lead sen
 # the lead sentence is taken from the top hits only (measured on all 24 sets: 3 / 4 / 5 → citation 0.8571 /
 # 0.8598 / 0.8548, answers wrong 102 / 96 / 100: the fourth hit is often the section that says it)
 LEAD_WINDOW = 4
+# a chunk this short (characters, one paragraph) is also a candidate lead as a whole, not only sentence
+# by sentence
+SHORT_CHUNK = 80
 FREE_RANK = 2  # a top hit up to this rank that a retriever ranked first joins even without new question terms
 # a section that joins only for covering new question words must be among the top hits (index ≤ 3 of 5): blocks
 # joining that way cited a wrong section 3 times in 4 (25 of 104 right on the opened sets); limiting them to the
@@ -214,6 +217,9 @@ def best_sentence(chunk: Chunk, score: Scorer, *, wants_figures: bool = False,
     best: tuple[float, bool, str, float] | None = None  # (value, kind, sentence, its heading's credit)
     body = _faq_answer(chunk.text) if chunk.kind == "faq" else chunk.text
     units = [body] if chunk.kind == "table_row" else _sentences(_plain(body))
+    whole = _plain(body).strip()
+    if len(units) > 1 and len(whole) <= SHORT_CHUNK and "\n" not in whole:
+        units.append(whole)  # a couple of short sentences answer together (who may choose it; what to upload)
     heading = score.terms(_heading(chunk))
     for sentence in units:
         sentence = _LIST_MARK.sub("", sentence.strip())
@@ -628,11 +634,11 @@ def compose_answer(
             if summary:
                 sentence, source = summary, whole
         sentence = with_list(sentence, source)
+        said = sentence.strip()
         if _POINTS_UP.search(sentence) and (label := _label(source)):
             sentence = f"{label}：{sentence}"  # 可选这个备案类型 says which one only under its heading
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
-        said = sentence.strip()
     details: list[str] = []
     shown = ""  # the outline's text: a one-sentence sub-section it holds is not repeated as a block
     for chunk in blocks:
