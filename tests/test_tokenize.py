@@ -67,6 +67,9 @@ def test_synonyms_expand_how_students_talk(tk: DomainTokenizer) -> None:
     assert "继续深造" not in tk.expand("在上海读研，急诊自己付的钱能报吗").split()
     assert "退出现役" in tk.expand("退伍之后来上学，有没有等待期").split()
     assert "商业保险" in tk.expand("已经有commercial insurance了 还要买学校的医保吗").split()
+    assert "定点医院" in tk.expand("平时看门诊必须去哪才能报").split()
+    assert "定点医院" in tk.expand("看门诊能去哪些地方").split()
+    assert "定点医院" not in tk.expand("医保费去哪才能交").split()
 
 
 def test_expand_adds_each_term_once_and_not_what_is_already_there() -> None:
