@@ -125,6 +125,7 @@ def test_two_cities_are_both_mentioned() -> None:
         ("统筹基金是啥", "other"),
         ("长护险必须交吗", "pay"),
         ("我爸是职工医保，能用他个人账户帮我交吗", "pay"),  # 共济
+        ("爸妈能用他们医保卡里的钱给我交学生医保吗", "pay"),  # the money on the card, not the card
         ("在学校交还是回老家交", "enroll"),
         ("达州毕业咋停医保", "graduate"),  # stopping at graduation is graduation
         ("武汉的慢特病咋申请 报销比例高不高", "benefit"),
