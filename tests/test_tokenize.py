@@ -68,6 +68,7 @@ def test_synonyms_expand_how_students_talk(tk: DomainTokenizer) -> None:
     assert "退出现役" in tk.expand("退伍之后来上学，有没有等待期").split()
     assert "商业保险" in tk.expand("已经有commercial insurance了 还要买学校的医保吗").split()
     assert "定点医院" in tk.expand("平时看门诊必须去哪才能报").split()
+    assert "无法刷码" in tk.expand("医保码领到了 但是去医院刷不了").split()
     assert {"人脸识别", "失败"} <= set(tk.expand("激活的时候face recognition一直fail").split())
     assert "定点医院" in tk.expand("看门诊能去哪些地方").split()
     assert "定点医院" not in tk.expand("医保费去哪才能交").split()
