@@ -296,9 +296,9 @@ def lead_trusted(hits: Sequence[Chunk], anchor: int, score: Scorer, judge: LeadJ
         wants_figures=wants_figures))
 
 
-# a sentence that points at the type its heading names ("学生在户籍地就医，可选这个备案类型" under its heading
-# （1）异地长期居住人员)
-_POINTS_UP = re.compile(r"(?:这个|这种|此|该)[^，。；]{0,4}类型")
+def _below(chunk: Chunk, parent: Chunk) -> bool:
+    """Whether ``chunk`` is from a sub-section of ``parent``'s section."""
+    return chunk.doc_id == parent.doc_id and chunk.section.startswith(f"{parent.section} > ")
 
 
 def _label(chunk: Chunk) -> str | None:
@@ -320,8 +320,7 @@ def deeper(hits: Sequence[Chunk], lead: int, found: Sequence[Found]) -> int | No
         return None
     best: tuple[float, int] | None = None
     for j, (chunk, f) in enumerate(zip(hits[:LEAD_WINDOW], found, strict=False)):
-        below = chunk.doc_id == first.doc_id and chunk.section.startswith(f"{first.section} > ")
-        if f is not None and below and f[0] >= own[0] and (best is None or f[0] > best[0]):
+        if f is not None and _below(chunk, first) and f[0] >= own[0] and (best is None or f[0] > best[0]):
             best = (f[0], j)
     return best[1] if best else None
 
@@ -336,7 +335,7 @@ def narrower(hits: Sequence[Chunk], lead: int, score: Scorer) -> int | None:
         return None
     own = score.terms(_heading(first))
     for j, chunk in enumerate(hits):
-        if chunk.doc_id == first.doc_id and chunk.section.startswith(f"{first.section} > ") and (
+        if _below(chunk, first) and (
             score.asked_terms(score.terms(_heading(chunk)) - own)
         ):
             return j
@@ -489,9 +488,7 @@ def pick_blocks(hits: Sequence[Chunk], limit: int = MAX_BLOCKS, *, anchor: int =
         freed = sum(len(c.text) for c in rows)
         if used and used - freed + len(chunk.text) > MAX_CHARS:
             continue
-        if trusted and chunk.section != first.section and not (
-            chunk.doc_id == first.doc_id and chunk.section.startswith(f"{first.section} > ")
-        ):
+        if trusted and chunk.section != first.section and not _below(chunk, first):
             continue
         if score and chunk.section != first.section:
             new = score.terms(chunk.text) - covered
@@ -613,8 +610,11 @@ def compose_answer(
     kinds = answer_kinds(question)
     found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
     lead = lead_sentence(hits, score, found=found, intent=intent)
-    if lead and (k := deeper(hits, lead[0], found)) is not None:
-        lead = (k, found[k][2])  # type: ignore[index]
+    # a sub-section chosen over its parent's own text is named: its heading says what the sentence is about
+    deep = deeper(hits, lead[0], found) if lead else None
+    if deep is not None:
+        lead = (deep, found[deep][2])  # type: ignore[index]
+    labelled = deep is not None
     if lead and (j := narrower(hits, lead[0], score)) is not None and (
         sub := lead_sentence([hits[j]], score, wants_figures=wants_figures, kinds=kinds)
     ):
@@ -635,7 +635,7 @@ def compose_answer(
                 sentence, source = summary, whole
         sentence = with_list(sentence, source)
         said = sentence.strip()
-        if _POINTS_UP.search(sentence) and (label := _label(source)):
+        if labelled and (label := _label(source)) and label not in sentence:
             sentence = f"{label}：{sentence}"  # 可选这个备案类型 says which one only under its heading
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
