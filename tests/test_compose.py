@@ -378,3 +378,12 @@ def test_a_short_chunk_can_lead_as_a_whole_when_its_sentences_answer_together() 
     # sentence by sentence, the referral's one sentence holds more of the question than either of home's
     lead = lead_sentence([referral, home], score)
     assert lead == (1, "学生在户籍地就医，可选这个备案类型。上传材料：户口首页、户口本人页。")
+    # led directly (no parent above it), a sentence pointing at its heading (这个备案类型) is still named
+    docs = {"d": DocInfo(doc_id="d", city="karamay", city_name="克拉玛依", title="指南", policy_year=2026,
+                         valid_note="")}
+    composed = compose_answer(hits=[home], docs=docs, intent="remote_care", score=score, city_name="克拉玛依",
+                              question="回户籍地看病要上传什么材料")
+    assert composed.text.startswith("【克拉玛依】异地长期居住人员：学生在户籍地就医")
+    plain = compose_answer(hits=[referral], docs=docs, intent="remote_care", score=score, city_name="克拉玛依",
+                           question="转诊要上传什么材料")
+    assert plain.text.startswith("【克拉玛依】学生异地备案上传材料")  # nothing pointed at: no label

@@ -296,6 +296,10 @@ def lead_trusted(hits: Sequence[Chunk], anchor: int, score: Scorer, judge: LeadJ
         wants_figures=wants_figures))
 
 
+# a sentence that points at what its heading names (可选这个备案类型, 该类人员) is read under that heading
+_DEICTIC = re.compile(r"这个|这种|这类|该类|此类")
+
+
 def _below(chunk: Chunk, parent: Chunk) -> bool:
     """Whether ``chunk`` is from a sub-section of ``parent``'s section."""
     return chunk.doc_id == parent.doc_id and chunk.section.startswith(f"{parent.section} > ")
@@ -610,7 +614,8 @@ def compose_answer(
     kinds = answer_kinds(question)
     found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
     lead = lead_sentence(hits, score, found=found, intent=intent)
-    # a sub-section chosen over its parent's own text is named: its heading says what the sentence is about
+    # a sub-section chosen over its parent's own text is named (its heading says what the sentence is about), and
+    # so is one whose sentence points at its heading
     deep = deeper(hits, lead[0], found) if lead else None
     if deep is not None:
         lead = (deep, found[deep][2])  # type: ignore[index]
@@ -635,7 +640,7 @@ def compose_answer(
                 sentence, source = summary, whole
         sentence = with_list(sentence, source)
         said = sentence.strip()
-        if labelled and (label := _label(source)) and label not in sentence:
+        if (labelled or _DEICTIC.search(sentence)) and (label := _label(source)) and label not in sentence:
             sentence = f"{label}：{sentence}"  # 可选这个备案类型 says which one only under its heading
         prefix = f"【{city_name}】" if city_name else ""
         parts.append(f"{prefix}{sentence}[{cites.cite(source)}]")
