@@ -384,6 +384,6 @@ def test_a_short_chunk_can_lead_as_a_whole_when_its_sentences_answer_together() 
     composed = compose_answer(hits=[home], docs=docs, intent="remote_care", score=score, city_name="克拉玛依",
                               question="回户籍地看病要上传什么材料")
     assert composed.text.startswith("【克拉玛依】异地长期居住人员：学生在户籍地就医")
-    plain = compose_answer(hits=[referral], docs=docs, intent="remote_care", score=score, city_name="克拉玛依",
-                           question="转诊要上传什么材料")
+    plain = compose_answer(hits=[referral], docs=docs, intent="remote_care", score=score,
+                           city_name="克拉玛依", question="转诊要上传什么材料")
     assert plain.text.startswith("【克拉玛依】学生异地备案上传材料")  # nothing pointed at: no label

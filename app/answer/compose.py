@@ -614,8 +614,8 @@ def compose_answer(
     kinds = answer_kinds(question)
     found = top_sentences(hits, score, wants_figures=wants_figures, kinds=kinds)
     lead = lead_sentence(hits, score, found=found, intent=intent)
-    # a sub-section chosen over its parent's own text is named (its heading says what the sentence is about), and
-    # so is one whose sentence points at its heading
+    # a sub-section chosen over its parent's own text is named (its heading says what the sentence is
+    # about), and so is one whose sentence points at its heading
     deep = deeper(hits, lead[0], found) if lead else None
     if deep is not None:
         lead = (deep, found[deep][2])  # type: ignore[index]
